@@ -1,0 +1,48 @@
+# Two commands on a fresh machine: `make chat` and `make test`.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+# The default corpus and where its index lives.
+CORPUS ?= seeds
+INDEX ?= index
+
+.PHONY: install install-dev chat index test unit eval-gate eval-bbc clean
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	python3 -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	# torch first and pinned: an unpinned torch pulls several GB of CUDA packages.
+	$(PIP) install -q -c constraints.txt torch==2.13.0
+	$(PIP) install -q -c constraints.txt -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed
+	$(PIP) install -q -c constraints.txt -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+install-dev: $(VENV)/.installed-dev
+
+index: install
+	$(VENV)/bin/rag index $(CORPUS) --index $(INDEX)
+
+chat: index
+	$(VENV)/bin/rag chat --index $(INDEX) --corpus $(CORPUS)
+
+unit: install-dev
+	$(PY) -m pytest -q
+
+eval-gate: install-dev
+	$(VENV)/bin/rag eval eval/seeds.jsonl --check --out eval/out/seeds
+
+eval-bbc: install-dev
+	$(VENV)/bin/rag eval eval/bbc.jsonl --check --out eval/out/bbc
+
+test: install-dev
+	$(PY) -m pytest -q
+	$(VENV)/bin/rag eval eval/seeds.jsonl --check --out eval/out/seeds
+	$(VENV)/bin/rag eval eval/bbc.jsonl --check --out eval/out/bbc
+
+clean:
+	rm -rf $(VENV) eval/out

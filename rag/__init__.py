@@ -1,0 +1,28 @@
+"""Cited answers from a folder of news articles.
+
+>>> import rag
+>>> rag.build_index("seeds", "index")  # doctest: +SKIP
+>>> rag.ask("How many troops train at the Chimyon centre each year?").text  # doctest: +SKIP
+"""
+
+from rag.assistant import Assistant, ask
+from rag.errors import IndexMismatchError, UserError
+from rag.indexing import build_index
+from rag.schema import Answer, Article, Chunk, Citation, IndexReport, Passage
+from rag.settings import Settings, resolve
+
+__all__ = [
+    "Answer",
+    "Article",
+    "Assistant",
+    "Chunk",
+    "Citation",
+    "IndexMismatchError",
+    "IndexReport",
+    "Passage",
+    "Settings",
+    "UserError",
+    "ask",
+    "build_index",
+    "resolve",
+]

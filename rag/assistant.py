@@ -1,0 +1,102 @@
+"""The public entry point: an ``Assistant`` over one index, and module-level shortcuts."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from rag.composer import make_composer
+from rag.embedding import get_embedder
+from rag.errors import IndexMismatchError, UserError
+from rag.indexing import build_index
+from rag.retrieval import make_retriever
+from rag.schema import Answer, Passage
+from rag.sentences import get_splitter
+from rag.settings import Settings, resolve
+from rag.store import IndexStore
+
+MAX_QUESTION_CHARS = 4000
+Turn = tuple[str, str] | Mapping[str, str]
+
+
+def check_question(question: Any) -> str:
+    """The question stripped; empty or over-long questions are user errors."""
+    if not isinstance(question, str) or not question.strip():
+        raise UserError("the question is empty; ask something about the articles")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise UserError(f"the question is too long ({len(question):,} characters; the limit is {MAX_QUESTION_CHARS:,})")
+    return question.strip()
+
+
+def _adopt_index_settings(settings: Settings, manifest: dict[str, Any], explicit: set[str], index_dir: Path) -> Settings:
+    """Take the index's model and chunking unless the caller asked for others (then refuse)."""
+    built = manifest.get("settings", {})
+    asked = {k: getattr(settings, k) for k in settings.index_settings() if k in explicit}
+    differing = {k: (built.get(k), v) for k, v in asked.items() if built.get(k) != v}
+    if differing:
+        detail = ", ".join(f"{k}: index has {old!r}, asked for {new!r}" for k, (old, new) in differing.items())
+        raise IndexMismatchError(f"index {index_dir} was built with other settings ({detail}); rebuild it with: rag index CORPUS --index {index_dir}")
+    return replace(settings, **{k: v for k, v in built.items() if k in settings.index_settings()})
+
+
+class Assistant:
+    """Answers questions from one index with cited quotes.
+
+    >>> assistant = Assistant.load("index")  # doctest: +SKIP
+    >>> assistant.ask("How many troops train at the Chimyon centre?").text  # doctest: +SKIP
+    """
+
+    def __init__(self, store: IndexStore, settings: Settings) -> None:
+        self.store = store
+        self.settings = settings
+        self.embedder = get_embedder(settings.model, settings.device)
+        self.splitter = get_splitter(settings.sentence_splitter)
+        self.retriever = make_retriever(settings.retriever, store, self.embedder)
+        self.composer = make_composer(settings.composer, self.embedder, self.splitter, settings)
+
+    @classmethod
+    def load(cls, index_dir: str | Path = "index", **settings: Any) -> "Assistant":
+        """Open a built index; ``settings`` override defaults (model/chunking must match the index)."""
+        config = settings.pop("settings", None) or resolve(**settings)
+        store = IndexStore.open(index_dir)
+        explicit = {k for k, v in settings.items() if v is not None}
+        return cls(store, _adopt_index_settings(config, store.manifest, explicit, Path(index_dir)))
+
+    @classmethod
+    def from_corpus(cls, corpus_dir: str | Path, index_dir: str | Path = "index", **settings: Any) -> "Assistant":
+        """Build (or update) the index for ``corpus_dir``, then load it."""
+        build_index(corpus_dir, index_dir, **settings)
+        return cls.load(index_dir, **settings)
+
+    def close(self) -> None:
+        self.store.close()
+
+    def search(self, query: str, k: int = 5, filters: Mapping[str, Any] | None = None) -> list[Passage]:
+        """The ``k`` passages most relevant to ``query``, best first, each with its score."""
+        if k < 1:
+            raise UserError("k must be at least 1")
+        return self.retriever.search(check_question(query), k, filters)
+
+    def ask(
+        self,
+        question: str,
+        history: Sequence[Turn] | None = None,
+        k: int | None = None,
+        filters: Mapping[str, Any] | None = None,
+    ) -> Answer:
+        """Answer ``question`` by quoting the articles; ``history`` is earlier (question, answer) turns."""
+        question = check_question(question)
+        passages = self.search(question, k or self.settings.k, filters)
+        return self.composer.compose(question, passages, query=question)
+
+
+_loaded: dict[Path, Assistant] = {}
+
+
+def ask(question: str, index_dir: str | Path = "index", history: Sequence[Turn] | None = None) -> Answer:
+    """One-call question answering over the index in ``index_dir`` (loaded once per process)."""
+    key = Path(index_dir).resolve()
+    if key not in _loaded:
+        _loaded[key] = Assistant.load(index_dir)
+    return _loaded[key].ask(question, history=history)

@@ -1,0 +1,164 @@
+"""The ``rag`` command: parse, call the library, print. Nothing here the Python API can't do.
+
+Commands from outside the core (``rag eval``, ``rag chat``) plug in through the
+``rag.commands`` entry-point group, so ``rag`` never imports ``eval/`` or ``ui/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from importlib.metadata import entry_points
+from typing import Any, Callable, Sequence
+
+from rag.assistant import Assistant, check_question
+from rag.errors import UserError
+from rag.indexing import build_index
+from rag.schema import Answer, Passage
+
+DEFAULT_CORPUS = "seeds"
+DEFAULT_INDEX = "index"
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def format_answer(answer: Answer) -> str:
+    """An answer for the terminal: text, then the numbered sources with their quotes."""
+    lines = [answer.text, ""]
+    if answer.abstained:
+        lines.append("Closest passages:")
+        lines += [f"  - {p.title} ({p.doc_id}), score {p.score:.2f}" for p in answer.passages[:3]]
+        return "\n".join(lines)
+    lines.append("Sources:")
+    for c in answer.citations:
+        dated = f", {c.date}" if c.date else ""
+        lines.append(f"  [{c.n}] {c.title} ({c.doc_id}{dated}, characters {c.start}-{c.end})")
+        lines.append(f"      “{c.quote}”")
+    return "\n".join(lines)
+
+
+def format_passages(passages: list[Passage]) -> str:
+    if not passages:
+        return "No passages found."
+    rows = []
+    for rank, p in enumerate(passages, start=1):
+        snippet = " ".join(p.text.split())
+        rows.append(f"{rank:>2}. {p.score:.3f}  {p.title} ({p.doc_id})\n    {snippet[:240]}{'…' if len(snippet) > 240 else ''}")
+    return "\n".join(rows)
+
+
+def _question(text: str) -> str:
+    """``-`` reads the question from standard input (for long or scripted questions)."""
+    return sys.stdin.read() if text == "-" else text
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    report = build_index(args.corpus, args.index, progress=not args.quiet)
+    for doc_id, reason in report.skipped:
+        print(f"skipped {doc_id}: {reason}", file=sys.stderr)
+    _print_json(report.to_dict()) if args.json else print(report.summary())
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    query = check_question(_question(args.query))
+    assistant = Assistant.load(args.index)
+    passages = assistant.search(query, k=args.k)
+    _print_json([p.to_dict() for p in passages]) if args.json else print(format_passages(passages))
+    return 0
+
+
+def _ask_loop(assistant: Assistant) -> int:
+    """A terminal conversation: each question sees the earlier turns."""
+    history: list[tuple[str, str]] = []
+    print("Ask about the articles (empty line or Ctrl-D to quit).")
+    while True:
+        try:
+            question = input("? ").strip()
+        except EOFError:
+            return 0
+        if not question:
+            return 0
+        try:
+            answer = assistant.ask(question, history=history)
+        except UserError as exc:
+            print(f"rag: {exc}", file=sys.stderr)
+            continue
+        print(format_answer(answer), end="\n\n")
+        history.append((question, answer.text))
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    question = None if args.question is None else check_question(_question(args.question))
+    assistant = Assistant.load(args.index)
+    if question is None:
+        return _ask_loop(assistant)
+    answer = assistant.ask(question, k=args.k)
+    _print_json(answer.to_dict()) if args.json else print(format_answer(answer))
+    return 0
+
+
+def _add_core_commands(commands: argparse._SubParsersAction) -> None:
+    index = commands.add_parser("index", help="build or update an index from a folder of articles")
+    index.add_argument("corpus", nargs="?", default=DEFAULT_CORPUS, help="article folder (default: seeds)")
+    index.add_argument("--index", default=DEFAULT_INDEX, help="index folder (default: index)")
+    index.add_argument("--json", action="store_true", help="print the report as JSON")
+    index.add_argument("--quiet", action="store_true", help="no progress bars")
+    index.set_defaults(run=cmd_index)
+
+    search = commands.add_parser("search", help="the passages most similar to a query")
+    search.add_argument("query", help="the query ('-' reads it from standard input)")
+    search.add_argument("--k", type=int, default=5, help="number of passages (default: 5)")
+    search.add_argument("--index", default=DEFAULT_INDEX)
+    search.add_argument("--json", action="store_true")
+    search.set_defaults(run=cmd_search)
+
+    ask = commands.add_parser("ask", help="a cited answer (no question: an interactive loop)")
+    ask.add_argument("question", nargs="?", help="the question ('-' reads it from standard input)")
+    ask.add_argument("--k", type=int, default=None, help="passages to draw the answer from")
+    ask.add_argument("--index", default=DEFAULT_INDEX)
+    ask.add_argument("--json", action="store_true")
+    ask.set_defaults(run=cmd_ask)
+
+
+def _add_plugin_commands(commands: argparse._SubParsersAction) -> None:
+    for entry in entry_points(group="rag.commands"):
+        register: Callable[[argparse._SubParsersAction], None] = entry.load()
+        register(commands)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rag", description="Cited answers from a folder of news articles.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="more logging")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_core_commands(commands)
+    _add_plugin_commands(commands)
+    return parser
+
+
+def _configure_logging(verbose: bool) -> None:
+    logging.basicConfig(format="%(levelname)s: %(message)s", level=logging.INFO if verbose else logging.WARNING)
+    for noisy in ("sentence_transformers", "transformers", "httpx", "faiss"):
+        logging.getLogger(noisy).setLevel(logging.WARNING if verbose else logging.ERROR)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``rag`` console script; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    _configure_logging(args.verbose)
+    try:
+        return int(args.run(args) or 0)
+    except UserError as exc:
+        print(f"rag: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("rag: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

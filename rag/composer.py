@@ -1,0 +1,129 @@
+"""Answer composers: turn retrieved passages into an answer whose every claim is cited.
+
+The extractive composer writes nothing of its own: its answer is a few sentences
+quoted verbatim from the passages, each followed by ``[n]``. When no sentence is
+relevant enough it abstains rather than quote something off-topic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from rag.embedding import Embedder
+from rag.errors import UserError
+from rag.schema import Answer, Citation, Passage
+from rag.sentences import SentenceSplitter
+from rag.settings import Settings
+from rag.terms import content_terms
+
+NOT_FOUND = "Not found in these articles."
+# Weights of the three relevance signals of a sentence: its own similarity to the
+# question, the similarity of the passage around it (context a lone sentence lacks),
+# and the share of the question's content terms it contains (names, numbers, units
+# that a small embedding model blurs together).
+SENTENCE_WEIGHT, PASSAGE_WEIGHT, TERMS_WEIGHT = 0.5, 0.3, 0.2
+# Two quotes this similar say the same thing: keep only the better one.
+REDUNDANT = 0.9
+
+
+class Composer(Protocol):
+    def compose(self, question: str, passages: list[Passage]) -> Answer:
+        """An answer to ``question`` built from ``passages``."""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A sentence of a retrieved passage, with its offsets in the article and its relevance."""
+
+    passage: Passage
+    start: int
+    end: int
+    text: str
+    relevance: float = 0.0
+
+
+def term_overlap(question_terms: set[str], text: str) -> float:
+    """Share of the question's content terms that occur in ``text``."""
+    if not question_terms:
+        return 0.0
+    return len(question_terms & set(content_terms(text))) / len(question_terms)
+
+
+def candidates(passages: list[Passage], splitter: SentenceSplitter) -> list[Candidate]:
+    """Every distinct sentence of the passages, with article offsets."""
+    seen: set[tuple[str, int, int]] = set()
+    found = []
+    for passage in passages:
+        for start, end in splitter.spans(passage.text):
+            key = (passage.doc_id, passage.start + start, passage.start + end)
+            if key not in seen:
+                seen.add(key)
+                found.append(Candidate(passage, key[1], key[2], passage.text[start:end]))
+    return found
+
+
+def abstention(question: str, passages: list[Passage], query: str = "") -> Answer:
+    """The plain "not found" answer, offering the closest passages."""
+    return Answer(question=question, text=NOT_FOUND, passages=passages, abstained=True, query=query or question)
+
+
+class ExtractiveComposer:
+    """Quotes the most relevant sentences verbatim and cites each one."""
+
+    def __init__(self, embedder: Embedder, splitter: SentenceSplitter, settings: Settings) -> None:
+        self.embedder = embedder
+        self.splitter = splitter
+        self.settings = settings
+
+    def score(self, question: str, found: list[Candidate]) -> tuple[list[Candidate], np.ndarray]:
+        """Candidates with relevance filled in, best first, and their vectors."""
+        vectors = self.embedder.encode([question] + [c.text for c in found])
+        similarity = vectors[1:] @ vectors[0]
+        terms = set(content_terms(question))
+        scored = [
+            Candidate(
+                c.passage, c.start, c.end, c.text,
+                SENTENCE_WEIGHT * float(sim) + PASSAGE_WEIGHT * c.passage.score + TERMS_WEIGHT * term_overlap(terms, c.text),
+            )
+            for c, sim in zip(found, similarity)
+        ]
+        order = np.argsort([-c.relevance for c in scored], kind="stable")
+        return [scored[i] for i in order], vectors[1:][order]
+
+    def select(self, ranked: list[Candidate], vectors: np.ndarray) -> list[Candidate]:
+        """The best sentence, plus close runners-up that add something new."""
+        chosen: list[int] = [0]
+        for i in range(1, len(ranked)):
+            if len(chosen) >= self.settings.max_quotes or ranked[i].relevance < self.settings.quote_ratio * ranked[0].relevance:
+                break
+            if max(float(vectors[i] @ vectors[j]) for j in chosen) < REDUNDANT:
+                chosen.append(i)
+        return [ranked[i] for i in chosen]
+
+    def compose(self, question: str, passages: list[Passage], query: str = "") -> Answer:
+        found = candidates(passages, self.splitter)
+        if not found:
+            return abstention(question, passages, query)
+        ranked, vectors = self.score(query or question, found)
+        if ranked[0].relevance < self.settings.min_relevance:
+            return abstention(question, passages, query)
+        quotes = self.select(ranked, vectors)
+        citations = [
+            Citation(n, q.passage.doc_id, q.passage.title, q.text, q.start, q.end, q.passage.date, q.passage.source)
+            for n, q in enumerate(quotes, start=1)
+        ]
+        text = " ".join(f"{c.quote} [{c.n}]" for c in citations)
+        return Answer(question=question, text=text, citations=citations, passages=passages, query=query or question)
+
+
+COMPOSERS = {"extractive": ExtractiveComposer}
+
+
+def make_composer(name: str, embedder: Embedder, splitter: SentenceSplitter, settings: Settings) -> Composer:
+    """The composer called ``name``; an unknown name lists the choices."""
+    if name not in COMPOSERS:
+        raise UserError(f"unknown composer {name!r}; choose from: {', '.join(COMPOSERS)}")
+    return COMPOSERS[name](embedder, splitter, settings)

@@ -1,0 +1,219 @@
+"""Read a folder of articles (.txt, .md, .html, .json, .jsonl) into ``Article`` objects.
+
+A file that cannot be read is skipped with one warning naming it and the reason;
+one bad file never stops a build.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import yaml
+
+from rag.boilerplate import remove_boilerplate
+from rag.errors import UserError
+from rag.schema import Article
+
+log = logging.getLogger("rag")
+
+ARTICLE_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl")
+FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", re.S)
+FIRST_SENTENCE = re.compile(r"^(.{1,200}?[.!?])(?:\s|$)", re.S)
+TITLE_WORDS = 14
+
+
+class SkipFile(Exception):
+    """Raised by a format reader: the file (or record) is skipped for this reason."""
+
+
+@dataclass
+class Corpus:
+    """Articles read from a folder, and the files skipped with their reasons."""
+
+    articles: list[Article] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+
+def decode(data: bytes) -> str:
+    """Text of a file: UTF-8 (BOM allowed), else the encoding charset-normalizer detects."""
+    if not data.strip():
+        raise SkipFile("empty file")
+    if b"\x00" in data[:8192]:
+        raise SkipFile("binary file")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None:
+        raise SkipFile("undecodable text (not UTF-8 and no other encoding fits)")
+    return str(best)
+
+
+def _derived_title(text: str) -> str:
+    match = FIRST_SENTENCE.match(text.strip())
+    words = (match.group(1) if match else text.strip()).split()
+    title = " ".join(words[:TITLE_WORDS])
+    return title + ("…" if len(words) > TITLE_WORDS else "")
+
+
+def split_title(text: str) -> tuple[str | None, str]:
+    """``(title, body)``: the first line is the title when a blank line follows it."""
+    lines = text.lstrip("\n").split("\n")
+    if len(lines) >= 2 and lines[0].strip() and not lines[1].strip():
+        return lines[0].strip().lstrip("#").strip(), "\n".join(lines[2:])
+    return None, "\n".join(lines)
+
+
+def _make_article(doc_id: str, body: str, meta: dict[str, Any]) -> Article:
+    text = remove_boilerplate(body.replace("\r\n", "\n").replace("\r", "\n")).strip("\n")
+    if not text.strip():
+        raise SkipFile("no article text after removing site boilerplate")
+    title = str(meta.get("title") or "").strip() or _derived_title(text)
+    fields_ = {key: (str(meta[key]).strip() or None) if meta.get(key) else None for key in ("date", "source", "url")}
+    digest = hashlib.sha256(json.dumps([title, text, fields_], sort_keys=True).encode()).hexdigest()
+    return Article(doc_id=doc_id, title=title, text=text, content_hash=digest, **fields_)
+
+
+def read_text(doc_id: str, raw: str) -> list[Article]:
+    """A plain-text article: title line, blank line, body."""
+    title, body = split_title(raw.replace("\r\n", "\n"))
+    return [_make_article(doc_id, body, {"title": title})]
+
+
+def read_markdown(doc_id: str, raw: str) -> list[Article]:
+    """Markdown with optional YAML front matter (title, date, source, url)."""
+    raw = raw.replace("\r\n", "\n")
+    meta: dict[str, Any] = {}
+    match = FRONT_MATTER.match(raw)
+    if match:
+        try:
+            meta = yaml.safe_load(match.group(1)) or {}
+        except yaml.YAMLError as exc:
+            raise SkipFile(f"malformed front matter ({str(exc).splitlines()[0]})") from None
+        if not isinstance(meta, dict):
+            raise SkipFile("malformed front matter (not a mapping)")
+        raw = raw[match.end():]
+    title, body = split_title(raw)
+    if not meta.get("title") and title is None and raw.lstrip().startswith("#"):
+        first, _, body = raw.lstrip().partition("\n")
+        title = first.lstrip("#").strip()
+    return [_make_article(doc_id, body, {**meta, "title": meta.get("title") or title})]
+
+
+def read_html(doc_id: str, raw: str) -> list[Article]:
+    """Main text, title and date of a web page, by trafilatura."""
+    import trafilatura
+
+    doc = trafilatura.bare_extraction(raw, with_metadata=True, include_comments=False, include_tables=False)
+    if doc is None or not (doc.text or "").strip():
+        raise SkipFile("no article text found in the HTML")
+    meta = {"title": doc.title, "date": doc.date, "source": doc.sitename or doc.hostname, "url": doc.url}
+    return [_make_article(doc_id, doc.text, meta)]
+
+
+def _record_article(file_id: str, position: int, record: Any) -> Article:
+    if not isinstance(record, dict):
+        raise SkipFile(f"record {position} is not a JSON object")
+    body = next((record[key] for key in ("text", "body", "content") if isinstance(record.get(key), str)), None)
+    if not body or not body.strip():
+        raise SkipFile(f"record {position} has no text/body/content")
+    record_id = record.get("id", position)
+    return _make_article(f"{file_id}#{record_id}", body, record)
+
+
+def _records(file_id: str, records: list[Any], first: int = 0) -> list[Article]:
+    articles = []
+    for position, record in enumerate(records, start=first):
+        try:
+            articles.append(_record_article(file_id, position, record))
+        except SkipFile as exc:
+            log.warning("skipping %s: %s", file_id, exc)
+    return articles
+
+
+def read_json(doc_id: str, raw: str) -> list[Article]:
+    """A JSON object or a list of objects with ``id``, ``title``, ``text`` (or body/content)."""
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise SkipFile(f"malformed JSON ({exc})") from None
+    records = data if isinstance(data, list) else [data]
+    return _records(doc_id, records)
+
+
+def read_jsonl(doc_id: str, raw: str) -> list[Article]:
+    """One JSON record per line; a malformed line is skipped with a warning."""
+    articles = []
+    for number, line in enumerate(raw.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            log.warning("skipping %s line %d: malformed JSON (%s)", doc_id, number, exc.msg)
+            continue
+        articles.extend(_records(doc_id, [record], first=number))
+    return articles
+
+
+READERS: dict[str, Callable[[str, str], list[Article]]] = {
+    ".txt": read_text,
+    ".md": read_markdown,
+    ".markdown": read_markdown,
+    ".html": read_html,
+    ".htm": read_html,
+    ".json": read_json,
+    ".jsonl": read_jsonl,
+}
+
+
+def article_files(folder: Path) -> Iterator[Path]:
+    """Article files below ``folder``, recursively, in a stable order; hidden files skipped."""
+    for path in sorted(folder.rglob("*")):
+        relative = path.relative_to(folder)
+        if any(part.startswith(".") for part in relative.parts):
+            continue
+        if path.is_file() and path.suffix.lower() in READERS:
+            yield path
+
+
+def read_file(path: Path, doc_id: str) -> list[Article]:
+    """Articles in one file; raises ``SkipFile`` with the reason when it has none."""
+    try:
+        raw = decode(path.read_bytes())
+    except OSError as exc:
+        raise SkipFile(f"unreadable ({exc.strerror})") from None
+    articles = READERS[path.suffix.lower()](doc_id, raw)
+    if not articles:
+        raise SkipFile("no articles in file")
+    return articles
+
+
+def read_corpus(folder: str | Path) -> Corpus:
+    """Every article below ``folder``; raises ``UserError`` if it is missing or has none.
+
+    >>> corpus = read_corpus("seeds")  # doctest: +SKIP
+    """
+    root = Path(folder)
+    if not root.is_dir():
+        raise UserError(f"corpus folder not found: {root}")
+    corpus = Corpus()
+    for path in article_files(root):
+        doc_id = path.relative_to(root).as_posix()
+        try:
+            corpus.articles.extend(read_file(path, doc_id))
+        except SkipFile as exc:
+            log.warning("skipping %s: %s", doc_id, exc)
+            corpus.skipped.append((doc_id, str(exc)))
+    if not corpus.articles:
+        raise UserError(f"no readable articles in {root} (looked for {', '.join(ARTICLE_SUFFIXES)})")
+    return corpus

@@ -1,0 +1,104 @@
+"""The concepts that flow through the pipeline: Article -> Chunk -> Passage -> Answer.
+
+Each is a small frozen dataclass with ``to_dict()`` so results serialise to JSON.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+class _Serialisable:
+    def to_dict(self) -> dict:
+        """Plain-JSON form of this object (nested dataclasses included)."""
+        return asdict(self)  # type: ignore[call-overload]
+
+
+@dataclass(frozen=True)
+class Article(_Serialisable):
+    """One cleaned article. ``text`` is the body that chunks and citations point into."""
+
+    doc_id: str
+    title: str
+    text: str
+    date: str | None = None
+    source: str | None = None
+    url: str | None = None
+    content_hash: str = ""
+
+
+@dataclass(frozen=True)
+class Chunk(_Serialisable):
+    """A span of an article: ``article.text[start:end] == text``."""
+
+    doc_id: str
+    title: str
+    text: str
+    start: int
+    end: int
+    ordinal: int
+
+
+@dataclass(frozen=True)
+class Passage(_Serialisable):
+    """A retrieved chunk with its score (higher is more similar)."""
+
+    chunk_id: int
+    doc_id: str
+    title: str
+    text: str
+    start: int
+    end: int
+    score: float
+    date: str | None = None
+    source: str | None = None
+
+
+@dataclass(frozen=True)
+class Citation(_Serialisable):
+    """A verbatim quote: ``article.text[start:end] == quote``; ``n`` is its marker ``[n]``."""
+
+    n: int
+    doc_id: str
+    title: str
+    quote: str
+    start: int
+    end: int
+    date: str | None = None
+    source: str | None = None
+
+
+@dataclass(frozen=True)
+class Answer(_Serialisable):
+    """What ``ask`` returns: text with ``[n]`` markers, the citations they point to,
+    the passages that were retrieved, and whether the assistant abstained."""
+
+    question: str
+    text: str
+    citations: list[Citation] = field(default_factory=list)
+    passages: list[Passage] = field(default_factory=list)
+    abstained: bool = False
+    query: str = ""
+
+
+@dataclass(frozen=True)
+class IndexReport(_Serialisable):
+    """What a build did: article counts by change, chunks embedded, files skipped."""
+
+    index_dir: str
+    added: int
+    updated: int
+    removed: int
+    unchanged: int
+    chunks: int
+    embedded: int
+    seconds: float
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """One line for people: ``added 2, updated 0, removed 0, unchanged 0 ...``."""
+        return (
+            f"added {self.added}, updated {self.updated}, removed {self.removed}, "
+            f"unchanged {self.unchanged}; {self.chunks} chunks, {self.embedded} embedded, "
+            f"{len(self.skipped)} skipped, {self.seconds:.1f}s -> {self.index_dir}"
+        )

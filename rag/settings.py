@@ -1,0 +1,113 @@
+"""All tunable settings in one object.
+
+Configuration flows one way: defaults here, then a TOML config file, then
+``RAG_*`` environment variables, then explicit keyword overrides (CLI flags).
+This is the only module that reads the environment.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+from typing import Any, Mapping
+
+from rag.errors import UserError
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+CONFIG_FILE = "rag.toml"
+ENV_PREFIX = "RAG_"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Defaults for indexing, retrieval and answering. Override with ``replace`` or ``resolve``."""
+
+    model: str = DEFAULT_MODEL
+    tokenizer: str = "cl100k_base"
+    sentence_splitter: str = "pysbd"
+    # Chunks of ~150 tiktoken tokens stay well inside MiniLM's 256 word-piece window
+    # (news prose runs ~1.2 word pieces per tiktoken token) with room for the title.
+    chunk_tokens: int = 150
+    chunk_overlap: int = 30
+    embed_batch_size: int = 32
+    device: str = "cpu"
+    retriever: str = "dense"
+    composer: str = "extractive"
+    k: int = 5
+    # Extractive answers quote at most this many sentences.
+    max_quotes: int = 3
+    # A quote must score at least this much relative to the best one to be added.
+    quote_ratio: float = 0.8
+    # Below this sentence relevance the assistant abstains (fitted on eval/seeds.jsonl).
+    min_relevance: float = 0.35
+    progress: bool = True
+
+    def index_settings(self) -> dict[str, Any]:
+        """The settings an index is built with; a mismatch on load means rebuild."""
+        keys = ("model", "tokenizer", "sentence_splitter", "chunk_tokens", "chunk_overlap")
+        return {key: getattr(self, key) for key in keys}
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _coerce(name: str, raw: Any) -> Any:
+    """Convert a config/env value to the type of the default for ``name``."""
+    default = getattr(Settings, name)
+    if isinstance(default, bool):
+        if isinstance(raw, bool):
+            return raw
+        text = str(raw).strip().lower()
+        if text in ("1", "true", "yes", "on"):
+            return True
+        if text in ("0", "false", "no", "off"):
+            return False
+        raise UserError(f"setting {name!r} expects true/false, got {raw!r}")
+    try:
+        return type(default)(raw)
+    except (TypeError, ValueError):
+        raise UserError(f"setting {name!r} expects {type(default).__name__}, got {raw!r}") from None
+
+
+def _known(values: Mapping[str, Any], where: str) -> dict[str, Any]:
+    names = {f.name for f in fields(Settings)}
+    unknown = sorted(set(values) - names)
+    if unknown:
+        raise UserError(f"unknown setting(s) {', '.join(unknown)} in {where}; known: {', '.join(sorted(names))}")
+    return {key: _coerce(key, value) for key, value in values.items()}
+
+
+def _from_file(path: Path | None) -> dict[str, Any]:
+    if path is None:
+        path = Path(CONFIG_FILE)
+        if not path.is_file():
+            return {}
+    elif not path.is_file():
+        raise UserError(f"config file not found: {path}")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise UserError(f"config file {path} is not valid TOML: {exc}") from None
+    return _known(data.get("rag", data), str(path))
+
+
+def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
+    names = {f.name for f in fields(Settings)}
+    picked = {key[len(ENV_PREFIX):].lower(): value for key, value in env.items() if key.startswith(ENV_PREFIX)}
+    return _known({k: v for k, v in picked.items() if k in names}, "environment")
+
+
+def resolve(config: str | Path | None = None, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Defaults <- config file <- ``RAG_*`` environment <- ``overrides`` (None values ignored).
+
+    >>> resolve(env={}, k=3).k
+    3
+    """
+    env = os.environ if env is None else env
+    layered: dict[str, Any] = {}
+    layered.update(_from_file(Path(config) if config else None))
+    layered.update(_from_env(env))
+    layered.update(_known({k: v for k, v in overrides.items() if v is not None}, "arguments"))
+    return replace(Settings(), **layered)

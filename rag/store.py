@@ -1,0 +1,229 @@
+"""The index on disk: a FAISS inner-product index, SQLite for texts and metadata, a manifest.
+
+Layout of an index folder::
+
+    CURRENT              name of the live generation (replaced atomically)
+    gen-000003/          manifest.json, vectors.faiss, chunks.sqlite
+    embeddings.sqlite    embedding cache shared by all generations
+
+A build writes a complete new generation folder, syncs it, and only then points
+``CURRENT`` at it with ``os.replace``. A build killed at any moment therefore leaves
+the previous generation live and loadable.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+import faiss
+import numpy as np
+
+from rag.errors import IndexMismatchError, UserError
+from rag.schema import Article, Chunk, Passage
+
+FORMAT_VERSION = 1
+CURRENT = "CURRENT"
+MANIFEST = "manifest.json"
+VECTORS = "vectors.faiss"
+CHUNKS_DB = "chunks.sqlite"
+CACHE_DB = "embeddings.sqlite"
+
+SCHEMA = """
+CREATE TABLE articles (doc_id TEXT PRIMARY KEY, title TEXT, text TEXT, date TEXT, source TEXT,
+                       url TEXT, content_hash TEXT);
+CREATE TABLE chunks (id INTEGER PRIMARY KEY, doc_id TEXT, ordinal INTEGER, start INTEGER, end INTEGER,
+                     embed_hash TEXT);
+CREATE INDEX chunks_doc ON chunks (doc_id);
+"""
+
+
+def rebuild_hint(index_dir: Path) -> str:
+    return f"rebuild it with: rag index CORPUS --index {index_dir}"
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, indent=2, sort_keys=True)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _generation_path(index_dir: Path) -> Path | None:
+    pointer = index_dir / CURRENT
+    if not pointer.is_file():
+        return None
+    path = index_dir / pointer.read_text(encoding="utf-8").strip()
+    return path if (path / MANIFEST).is_file() else None
+
+
+def read_manifest(index_dir: Path) -> dict[str, Any] | None:
+    """The live generation's manifest, or None when there is no index."""
+    generation = _generation_path(index_dir)
+    if generation is None:
+        return None
+    return json.loads((generation / MANIFEST).read_text(encoding="utf-8"))
+
+
+def check_manifest(manifest: dict[str, Any], index_dir: Path, expected: dict[str, Any] | None) -> None:
+    """Refuse an index of a newer format, or one built with other settings than ``expected``."""
+    version = manifest.get("format_version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise IndexMismatchError(
+            f"index {index_dir} has format {version}, this rag reads up to {FORMAT_VERSION}; {rebuild_hint(index_dir)}"
+        )
+    built = manifest.get("settings", {})
+    differing = {k: (built.get(k), v) for k, v in (expected or {}).items() if built.get(k) != v}
+    if differing:
+        detail = ", ".join(f"{k}: index has {old!r}, asked for {new!r}" for k, (old, new) in differing.items())
+        raise IndexMismatchError(f"index {index_dir} was built with other settings ({detail}); {rebuild_hint(index_dir)}")
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    """A chunk row as it sits in the store: enough to reuse it without re-chunking."""
+
+    doc_id: str
+    ordinal: int
+    start: int
+    end: int
+    embed_hash: str
+
+
+class IndexStore:
+    """Read access to one generation: vectors for search, SQLite for texts."""
+
+    def __init__(self, index_dir: Path, generation: Path, manifest: dict[str, Any]) -> None:
+        self.index_dir = index_dir
+        self.generation = generation
+        self.manifest = manifest
+        self.vectors = faiss.read_index(str(generation / VECTORS))
+        self._db = sqlite3.connect(generation / CHUNKS_DB, check_same_thread=False)
+
+    @classmethod
+    def open(cls, index_dir: str | Path, expected: dict[str, Any] | None = None) -> "IndexStore":
+        """Open the live generation, checking its manifest against ``expected`` settings."""
+        index_dir = Path(index_dir)
+        manifest = read_manifest(index_dir)
+        if manifest is None:
+            raise UserError(f"no index found in {index_dir}; build one with: rag index CORPUS --index {index_dir}")
+        check_manifest(manifest, index_dir, expected)
+        return cls(index_dir, _generation_path(index_dir), manifest)  # type: ignore[arg-type]
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __len__(self) -> int:
+        return int(self.vectors.ntotal)
+
+    def articles(self) -> dict[str, Article]:
+        rows = self._db.execute("SELECT doc_id, title, text, date, source, url, content_hash FROM articles")
+        return {row[0]: Article(*row) for row in rows}
+
+    def article(self, doc_id: str) -> Article | None:
+        row = self._db.execute(
+            "SELECT doc_id, title, text, date, source, url, content_hash FROM articles WHERE doc_id = ?", (doc_id,)
+        ).fetchone()
+        return Article(*row) if row else None
+
+    def stored_chunks(self) -> dict[str, list[StoredChunk]]:
+        """Chunk rows by doc id, in order."""
+        by_doc: dict[str, list[StoredChunk]] = {}
+        for row in self._db.execute("SELECT doc_id, ordinal, start, end, embed_hash FROM chunks ORDER BY id"):
+            by_doc.setdefault(row[0], []).append(StoredChunk(*row))
+        return by_doc
+
+    def chunk_ids(self, doc_ids: Iterable[str] | None = None, sources: Iterable[str] | None = None) -> np.ndarray:
+        """Ids of the chunks of the given articles and/or sources (for filtered search)."""
+        clauses, params = [], []
+        for column, values in (("a.doc_id", doc_ids), ("a.source", sources)):
+            if values is not None:
+                values = list(values)
+                clauses.append(f"{column} IN ({','.join('?' * len(values))})")
+                params.extend(values)
+        where = " AND ".join(clauses) or "1"
+        rows = self._db.execute(f"SELECT c.id FROM chunks c JOIN articles a USING (doc_id) WHERE {where}", params)
+        return np.fromiter((row[0] for row in rows), dtype=np.int64)
+
+    def passages(self, ids: list[int], scores: list[float]) -> list[Passage]:
+        """Passages for chunk ids, in the given order."""
+        if not ids:
+            return []
+        marks = ",".join("?" * len(ids))
+        rows = self._db.execute(
+            f"SELECT c.id, c.doc_id, a.title, substr(a.text, c.start + 1, c.end - c.start), c.start, c.end, "
+            f"a.date, a.source FROM chunks c JOIN articles a USING (doc_id) WHERE c.id IN ({marks})",
+            ids,
+        )
+        by_id = {row[0]: row for row in rows}
+        return [
+            Passage(chunk_id=i, doc_id=r[1], title=r[2], text=r[3], start=r[4], end=r[5], score=float(s), date=r[6], source=r[7])
+            for i, s in zip(ids, scores)
+            if (r := by_id.get(i))
+        ]
+
+
+def _write_sqlite(path: Path, articles: list[Article], chunks: list[tuple[Chunk, str]]) -> None:
+    with closing(sqlite3.connect(path)) as db, db:
+        db.executescript(SCHEMA)
+        db.executemany(
+            "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(a.doc_id, a.title, a.text, a.date, a.source, a.url, a.content_hash) for a in articles],
+        )
+        db.executemany(
+            "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?)",
+            [(i, c.doc_id, c.ordinal, c.start, c.end, h) for i, (c, h) in enumerate(chunks)],
+        )
+
+
+def _next_generation(index_dir: Path) -> str:
+    numbers = [int(p.name.split("-")[1].split(".")[0]) for p in index_dir.glob("gen-*") if p.name.split("-")[1][:6].isdigit()]
+    return f"gen-{max(numbers, default=0) + 1:06d}"
+
+
+def write_generation(
+    index_dir: Path, articles: list[Article], chunks: list[tuple[Chunk, str]], vectors: np.ndarray, manifest: dict[str, Any]
+) -> Path:
+    """Write a complete generation, then make it live atomically; old generations are removed."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    name = _next_generation(index_dir)
+    staging = index_dir / f"{name}.partial"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    index = faiss.IndexFlatIP(vectors.shape[1])
+    index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    faiss.write_index(index, str(staging / VECTORS))
+    _write_sqlite(staging / CHUNKS_DB, articles, chunks)
+    _write_json(staging / MANIFEST, {**manifest, "format_version": FORMAT_VERSION})
+    for path in staging.iterdir():
+        with open(path, "rb") as handle:
+            os.fsync(handle.fileno())
+    _fsync_dir(staging)
+    final = index_dir / name
+    os.replace(staging, final)
+    pointer = index_dir / f"{CURRENT}.tmp"
+    pointer.write_text(name, encoding="utf-8")
+    os.replace(pointer, index_dir / CURRENT)
+    _fsync_dir(index_dir)
+    _remove_stale(index_dir, keep=name)
+    return final
+
+
+def _remove_stale(index_dir: Path, keep: str) -> None:
+    for path in index_dir.glob("gen-*"):
+        if path.name != keep and path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
