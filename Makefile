@@ -6,7 +6,8 @@ PIP := $(PY) -m pip
 CORPUS ?= seeds
 INDEX ?= index
 
-.PHONY: install install-dev chat index test unit eval-gate eval-bbc clean
+.PHONY: install install-dev browser chat index test unit eval-gate eval-bbc clean
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	python3 -m venv $(VENV)
@@ -22,7 +23,11 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 
 install: $(VENV)/.installed
 
-install-dev: $(VENV)/.installed-dev
+install-dev: $(VENV)/.installed-dev browser
+
+# Debian's Chromium for the browser tests (Playwright drives it; it downloads no browser).
+browser:
+	@command -v chromium >/dev/null || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null)
 
 index: install
 	$(VENV)/bin/rag index $(CORPUS) --index $(INDEX)

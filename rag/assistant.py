@@ -60,7 +60,10 @@ class Assistant:
         """Open a built index; ``settings`` override defaults (model/chunking must match the index)."""
         config = settings.pop("settings", None) or resolve(**settings)
         store = IndexStore.open(index_dir)
+        # Index settings the caller chose (arguments, config file or environment) must match the index.
+        defaults = Settings()
         explicit = {k for k, v in settings.items() if v is not None}
+        explicit |= {k for k in config.index_settings() if getattr(config, k) != getattr(defaults, k)}
         return cls(store, _adopt_index_settings(config, store.manifest, explicit, Path(index_dir)))
 
     @classmethod

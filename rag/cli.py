@@ -127,8 +127,11 @@ def _add_core_commands(commands: argparse._SubParsersAction) -> None:
 
 def _add_plugin_commands(commands: argparse._SubParsersAction) -> None:
     for entry in entry_points(group="rag.commands"):
-        register: Callable[[argparse._SubParsersAction], None] = entry.load()
-        register(commands)
+        try:
+            register: Callable[[argparse._SubParsersAction], None] = entry.load()
+            register(commands)
+        except Exception as exc:  # a broken plugin must not take the core commands down
+            print(f"rag: warning: command {entry.name!r} unavailable ({exc})", file=sys.stderr)
 
 
 def build_parser() -> argparse.ArgumentParser:

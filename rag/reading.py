@@ -102,11 +102,13 @@ def read_markdown(doc_id: str, raw: str) -> list[Article]:
         if not isinstance(meta, dict):
             raise SkipFile("malformed front matter (not a mapping)")
         raw = raw[match.end():]
-    title, body = split_title(raw)
-    if not meta.get("title") and title is None and raw.lstrip().startswith("#"):
+    if meta.get("title"):
+        return [_make_article(doc_id, raw, meta)]
+    if raw.lstrip().startswith("#"):
         first, _, body = raw.lstrip().partition("\n")
-        title = first.lstrip("#").strip()
-    return [_make_article(doc_id, body, {**meta, "title": meta.get("title") or title})]
+        return [_make_article(doc_id, body, {**meta, "title": first.lstrip("#").strip()})]
+    title, body = split_title(raw)
+    return [_make_article(doc_id, body, {**meta, "title": title})]
 
 
 def read_html(doc_id: str, raw: str) -> list[Article]:

@@ -1,0 +1,70 @@
+import pytest
+
+from rag.chunking import chunk_article, embedding_text
+from rag.schema import Article
+from rag.sentences import get_splitter
+from rag.tokens import load_encoding
+
+ENC = load_encoding("cl100k_base")
+SPLIT = get_splitter("pysbd")
+
+
+def article(text: str, title: str = "A title") -> Article:
+    return Article(doc_id="a.txt", title=title, text=text)
+
+
+LONG = " ".join(f"Sentence number {i} reports that the council met {i} times in the year." for i in range(60))
+
+
+def test_offsets_reproduce_chunk_text_and_cover_the_article():
+    doc = article(LONG)
+    chunks = chunk_article(doc, SPLIT, ENC, chunk_tokens=60, overlap=15)
+    assert len(chunks) > 5
+    for chunk in chunks:
+        assert doc.text[chunk.start:chunk.end] == chunk.text
+    assert chunks[0].start == 0 and chunks[-1].end == len(doc.text)
+    for before, after in zip(chunks, chunks[1:]):
+        assert not doc.text[before.end:after.start].strip(), "consecutive chunks leave no text out"
+        assert after.start > before.start, "every chunk moves forward"
+
+
+def test_chunks_respect_token_size_and_overlap_is_whole_sentences():
+    chunks = chunk_article(article(LONG), SPLIT, ENC, chunk_tokens=60, overlap=20)
+    for chunk in chunks:
+        assert len(ENC.encode(chunk.text)) <= 60 + 2  # joining spaces may merge tokens differently
+    overlaps = [b.text[: max(0, a.end - b.start)] for a, b in zip(chunks, chunks[1:])]
+    assert any(overlaps), "overlap carries sentences forward"
+    assert all(o == "" or o.rstrip().endswith(".") for o in overlaps)
+
+
+def test_overlong_sentence_is_split_at_words_not_lost():
+    words = " ".join(f"word{i}" for i in range(400))
+    doc = article(words + ".")
+    chunks = chunk_article(doc, SPLIT, ENC, chunk_tokens=50, overlap=0)
+    assert len(chunks) > 3
+    assert " ".join(c.text for c in chunks) == doc.text
+
+
+def test_chunks_are_split_further_to_fit_the_model_window():
+    doc = article(LONG)
+    count = lambda text: len(text.split()) + 2  # stand-in for a model tokenizer
+    chunks = chunk_article(doc, SPLIT, ENC, chunk_tokens=120, overlap=0, count_model_tokens=count, max_model_tokens=40)
+    assert all(count(embedding_text(c.title, c.text)) <= 40 for c in chunks)
+    covered = "".join(doc.text[c.start:c.end] for c in chunks).replace(" ", "")
+    assert covered == doc.text.replace(" ", "")
+
+
+def test_real_model_window_holds_every_seed_chunk():
+    from rag.embedding import get_embedder
+    from rag.reading import read_corpus
+    from tests.conftest import SEEDS
+
+    embedder = get_embedder("all-MiniLM-L6-v2")
+    for doc in read_corpus(SEEDS).articles:
+        for c in chunk_article(doc, SPLIT, ENC, 400, 0, embedder.count_tokens, embedder.max_tokens):
+            assert embedder.count_tokens(embedding_text(c.title, c.text)) <= embedder.max_tokens
+
+
+def test_bad_sizes_are_rejected():
+    with pytest.raises(ValueError):
+        chunk_article(article("A. B."), SPLIT, ENC, chunk_tokens=10, overlap=10)
