@@ -90,8 +90,13 @@ class Assistant:
     ) -> Answer:
         """Answer ``question`` by quoting the articles; ``history`` is earlier (question, answer) turns."""
         question = check_question(question)
-        passages = self.search(question, k or self.settings.k, filters)
-        return self.composer.compose(question, passages, query=question)
+        query = self.query_for(question, history)
+        passages = self.search(query, k or self.settings.k, filters)
+        return self.composer.compose(question, passages, query=query)
+
+    def query_for(self, question: str, history: Sequence[Turn] | None = None) -> str:
+        """The retrieval query for ``question`` in the context of ``history`` (shown as ``Answer.query``)."""
+        return check_question(question)
 
 
 _loaded: dict[Path, Assistant] = {}

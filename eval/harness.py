@@ -1,0 +1,138 @@
+"""Run an eval set through the assistant: every item searched and answered, then scored."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import ir_measures
+from tqdm.auto import tqdm
+
+import rag
+from eval.dataset import EvalSet, Item
+from eval.metrics import aggregate, answer_scores, retrieval_scores
+from rag.schema import Answer, Passage
+from rag.store import IndexStore
+
+TYPE_ORDER = ("factoid", "paraphrase", "number", "entity", "multi", "followup", "unanswerable")
+
+
+@dataclass
+class Report:
+    """Everything one run measured: per item, aggregated, per type, and the TREC run/qrels."""
+
+    set_name: str
+    settings: dict[str, Any]
+    k: int
+    items: list[dict]
+    metrics: dict[str, float | None]
+    by_type: dict[str, dict[str, float | None]]
+    qrels: dict[str, list[ir_measures.Qrel]] = field(default_factory=dict)
+    run: dict[str, list[ir_measures.ScoredDoc]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"set": self.set_name, "settings": self.settings, "k": self.k, "metrics": self.metrics,
+                "by_type": self.by_type, "items": self.items}
+
+
+def passage_key(doc_id: str, start: int) -> str:
+    return f"{doc_id}@{start}"
+
+
+def evidence_passages(store: IndexStore, item: Item, chunks: dict) -> list[str]:
+    """Keys of every indexed chunk of a gold doc that contains the evidence span."""
+    keys = []
+    for doc in item.docs:
+        article = store.article(doc)
+        position = article.text.find(item.evidence) if article else -1
+        if position < 0:
+            continue
+        end = position + len(item.evidence)
+        rows = chunks.get(doc, [])
+        covering = [r for r in rows if r.start <= position and r.end >= end]
+        # Evidence cut across chunk edges (a split over-long sentence): overlapping chunks count.
+        covering = covering or [r for r in rows if r.start < end and r.end > position]
+        keys.extend(passage_key(doc, r.start) for r in covering)
+    return keys
+
+
+def doc_ranking(passages: list[Passage]) -> list[tuple[str, float]]:
+    """Documents in order of their best passage."""
+    best: dict[str, float] = {}
+    for p in passages:
+        best.setdefault(p.doc_id, p.score)
+    return list(best.items())
+
+
+def _timed(call: Callable[[], Any]) -> tuple[Any, float]:
+    began = time.perf_counter()
+    result = call()
+    return result, (time.perf_counter() - began) * 1000
+
+
+def run_item(assistant: rag.Assistant, item: Item, k: int) -> tuple[list[Passage], Answer, dict[str, float]]:
+    """Retrieve k passages for the item's query (history included) and answer it."""
+    query = assistant.query_for(item.question, item.history)
+    passages, search_ms = _timed(lambda: assistant.search(query, k=k))
+    answer, ask_ms = _timed(lambda: assistant.ask(item.question, history=item.history))
+    return passages, answer, {"search": search_ms, "ask": ask_ms}
+
+
+def _citation_checks(store: IndexStore, answer: Answer) -> list[bool]:
+    checks = []
+    for c in answer.citations:
+        article = store.article(c.doc_id)
+        checks.append(bool(article) and article.text[c.start:c.end] == c.quote)
+    return checks
+
+
+def _item_record(item: Item, passages: list[Passage], answer: Answer, latency: dict, relevant: set[str], valid: list[bool]) -> dict:
+    return {
+        "id": item.id, "type": item.type, "question": item.question, "query": answer.query,
+        "answerable": item.answerable, "gold_docs": item.docs, "gold_answer": item.answer,
+        "retrieved": [{"doc_id": p.doc_id, "start": p.start, "end": p.end, "score": round(p.score, 4),
+                       "relevant": passage_key(p.doc_id, p.start) in relevant} for p in passages],
+        "answer_text": answer.text, "abstained": answer.abstained,
+        "citations": [{"n": c.n, "doc_id": c.doc_id, "quote": c.quote, "start": c.start, "end": c.end, "valid": v}
+                      for c, v in zip(answer.citations, valid)],
+        "answer": answer_scores(item, answer.text, answer.abstained, [c.doc_id for c in answer.citations], valid),
+        "latency_ms": {key: round(value, 2) for key, value in latency.items()},
+    }
+
+
+def _score_retrieval(records: list[dict], qrels: dict, run: dict) -> None:
+    for level in ("doc", "passage"):
+        scores = retrieval_scores(qrels[level], run[level])
+        for record in records:
+            if record["answerable"]:
+                record["retrieval"] = {**record.get("retrieval", {}), level: scores[record["id"]]}
+
+
+def evaluate(assistant: rag.Assistant, eval_set: EvalSet, k: int = 10, progress: bool = True) -> Report:
+    """Run every item of ``eval_set`` through ``assistant`` and score it."""
+    chunks = assistant.store.stored_chunks()
+    records, qrels, run = [], {"doc": [], "passage": []}, {"doc": [], "passage": []}
+    for item in tqdm(eval_set.items, desc=f"eval {eval_set.name}", unit="item", disable=not progress):
+        passages, answer, latency = run_item(assistant, item, k)
+        relevant = set(evidence_passages(assistant.store, item, chunks)) if item.answerable else set()
+        if item.answerable:
+            qrels["doc"] += [ir_measures.Qrel(item.id, d, 1) for d in item.docs]
+            qrels["passage"] += [ir_measures.Qrel(item.id, key, 1) for key in relevant]
+        run["doc"] += [ir_measures.ScoredDoc(item.id, d, s) for d, s in doc_ranking(passages)]
+        run["passage"] += [ir_measures.ScoredDoc(item.id, passage_key(p.doc_id, p.start), p.score) for p in passages]
+        records.append(_item_record(item, passages, answer, latency, relevant, _citation_checks(assistant.store, answer)))
+    _score_retrieval(records, qrels, run)
+    types = [t for t in TYPE_ORDER if any(r["type"] == t for r in records)]
+    by_type = {t: aggregate([r for r in records if r["type"] == t]) for t in types}
+    return Report(eval_set.name, assistant.settings.to_dict(), k, records, aggregate(records), by_type, qrels, run)
+
+
+def index_for(eval_set: EvalSet, index_dir: str | Path | None, progress: bool, **settings: Any) -> Path:
+    """Build or reuse the index of the set's corpus (incremental, so reuse is cheap)."""
+    index = Path(index_dir) if index_dir else Path("index") / f"eval-{eval_set.name}"
+    report = rag.build_index(eval_set.corpus, index, progress=progress, **settings)
+    if report.embedded:
+        print(f"index for {eval_set.name}: {report.summary()}")
+    return index
