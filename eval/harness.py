@@ -80,6 +80,21 @@ def run_item(assistant: rag.Assistant, item: Item, k: int) -> tuple[list[Passage
     return passages, answer, {"search": search_ms, "ask": ask_ms}
 
 
+def doc_recall(passages: list[Passage], gold: list[str], k: int = 5) -> float:
+    """Share of the gold documents among the first ``k`` documents retrieved."""
+    top = [doc for doc, _ in doc_ranking(passages)][:k]
+    return sum(doc in top for doc in gold) / len(gold)
+
+
+def followup_variants(assistant: rag.Assistant, item: Item, with_history: list[Passage], k: int) -> dict[str, float]:
+    """Doc Recall@5 of a follow-up searched with its history, alone, and as written out in full."""
+    variants = {"history": doc_recall(with_history, item.docs)}
+    variants["alone"] = doc_recall(assistant.search(item.question, k=k), item.docs)
+    if item.standalone:
+        variants["standalone"] = doc_recall(assistant.search(item.standalone, k=k), item.docs)
+    return variants
+
+
 def _citation_checks(store: IndexStore, answer: Answer) -> list[bool]:
     checks = []
     for c in answer.citations:
@@ -123,6 +138,8 @@ def evaluate(assistant: rag.Assistant, eval_set: EvalSet, k: int = 10, progress:
         run["doc"] += [ir_measures.ScoredDoc(item.id, d, s) for d, s in doc_ranking(passages)]
         run["passage"] += [ir_measures.ScoredDoc(item.id, passage_key(p.doc_id, p.start), p.score) for p in passages]
         records.append(_item_record(item, passages, answer, latency, relevant, _citation_checks(assistant.store, answer)))
+        if item.type == "followup" and item.answerable:
+            records[-1]["followup_R@5"] = followup_variants(assistant, item, passages, k)
     _score_retrieval(records, qrels, run)
     types = [t for t in TYPE_ORDER if any(r["type"] == t for r in records)]
     by_type = {t: aggregate([r for r in records if r["type"] == t]) for t in types}

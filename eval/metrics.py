@@ -78,5 +78,7 @@ def aggregate(results: list[dict]) -> dict[str, float | None]:
         times = sorted(r["latency_ms"][what] for r in results)
         out[f"latency.{what}_p50_ms"] = _percentile(times, 50)
         out[f"latency.{what}_p95_ms"] = _percentile(times, 95)
+    for variant in ("history", "alone", "standalone"):
+        out[f"followup.R@5_{variant}"] = _mean(r.get("followup_R@5", {}).get(variant) for r in results)
     out["items"] = float(len(results))
     return out

@@ -9,6 +9,7 @@ from typing import Any, Mapping, Sequence
 from rag.composer import make_composer
 from rag.embedding import get_embedder
 from rag.errors import IndexMismatchError, UserError
+from rag.followup import rewrite_query
 from rag.indexing import build_index
 from rag.retrieval import make_retriever
 from rag.schema import Answer, Passage
@@ -96,7 +97,7 @@ class Assistant:
 
     def query_for(self, question: str, history: Sequence[Turn] | None = None) -> str:
         """The retrieval query for ``question`` in the context of ``history`` (shown as ``Answer.query``)."""
-        return check_question(question)
+        return rewrite_query(check_question(question), history)
 
 
 _loaded: dict[Path, Assistant] = {}

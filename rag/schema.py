@@ -79,6 +79,10 @@ class Answer(_Serialisable):
     passages: list[Passage] = field(default_factory=list)
     abstained: bool = False
     query: str = ""
+    # Sentences of a generated answer that no passage supports (flagged, never cited).
+    unsupported: list[str] = field(default_factory=list)
+    # Visible remarks, e.g. that the LLM was unreachable and the extractive answer stands in.
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,8 @@ class Settings:
     chunk_overlap: int = 30
     embed_batch_size: int = 32
     device: str = "cpu"
+    # Embedding runtime: "torch" (sentence-transformers), or a faster exported one (see rag/embedding.py).
+    backend: str = "torch"
     retriever: str = "dense"
     composer: str = "extractive"
     k: int = 5
@@ -43,10 +45,17 @@ class Settings:
     # Below this sentence relevance the assistant abstains (fitted on eval/seeds.jsonl).
     min_relevance: float = 0.35
     progress: bool = True
+    # Optional LLM writer (composer "llm"): any OpenAI-compatible chat endpoint.
+    llm_base_url: str = "http://127.0.0.1:8080/v1"
+    llm_model: str = "default"
+    # Name of the environment variable holding the API key (the key itself is never stored).
+    llm_api_key_env: str = "RAG_LLM_API_KEY"
+    llm_timeout: float = 30.0
+    llm_context_tokens: int = 1500
 
     def index_settings(self) -> dict[str, Any]:
         """The settings an index is built with; a mismatch on load means rebuild."""
-        keys = ("model", "tokenizer", "sentence_splitter", "chunk_tokens", "chunk_overlap")
+        keys = ("model", "backend", "tokenizer", "sentence_splitter", "chunk_tokens", "chunk_overlap")
         return {key: getattr(self, key) for key in keys}
 
     def to_dict(self) -> dict[str, Any]:

@@ -1,0 +1,47 @@
+import json
+
+import pytest
+
+from eval.dataset import EvalSetError, load_items, load_set
+from tests.conftest import TINY, write_corpus
+
+
+def write_set(path, items):
+    path.write_text("\n".join(json.dumps(i) for i in items) + "\n", encoding="utf-8")
+    return path
+
+
+GOOD = {"id": "t-1", "type": "number", "question": "How many boats?", "answer": "300", "docs": ["harbour.txt"], "evidence": "can hold 300 boats"}
+
+
+def test_a_good_set_loads(tiny_corpus, tmp_path):
+    items = load_items(write_set(tmp_path / "s.jsonl", [GOOD, {"id": "t-2", "type": "unanswerable", "question": "Who?", "answer": None, "docs": [], "evidence": None}]), tiny_corpus)
+    assert [i.id for i in items] == ["t-1", "t-2"] and items[0].answerable and not items[1].answerable
+
+
+@pytest.mark.parametrize("bad, message", [
+    ({**GOOD, "evidence": "can hold 301 boats"}, "line 2: evidence is not an exact substring"),
+    ({**GOOD, "docs": ["missing.txt"]}, "line 2: docs\\[0\\] 'missing.txt'"),
+    ({**GOOD, "type": "riddle"}, "line 2: type 'riddle'"),
+    ({**GOOD, "id": "t-1"}, "line 2: duplicate id"),
+])
+def test_a_bad_set_is_rejected_naming_the_line(tiny_corpus, tmp_path, bad, message):
+    first = {**GOOD, "id": "t-0"}
+    with pytest.raises(EvalSetError, match=message):
+        load_items(write_set(tmp_path / "s.jsonl", [first, bad] if bad["id"] != "t-1" or "duplicate" not in message else [GOOD, bad]), tiny_corpus)
+
+
+def test_shipped_sets_are_valid():
+    seeds = load_set("seeds")
+    assert len(seeds.items) >= 40
+    types = [i.type for i in seeds.items]
+    assert types.count("unanswerable") >= 8 and types.count("followup") >= 8
+
+
+def test_bbc_set_is_valid_when_the_corpus_is_here():
+    from eval.dataset import resolve_set
+
+    if not resolve_set("bbc")[2].is_dir():
+        pytest.skip("../shared/corpora/bbc is not here; the BBC set cannot be checked")
+    bbc = load_set("bbc")
+    assert len(bbc.items) >= 150

@@ -1,0 +1,178 @@
+"""The chat page in a real browser: Debian's Chromium driven by Playwright (no browser download)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+if not Path(CHROMIUM).exists():
+    pytest.skip(f"browser tests need Chromium at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api", reason="browser tests need the playwright package")
+expect = sync_api.expect
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]
+TIMEOUT = 60_000  # ms; answers take about a second, indexing a few, but CI machines can be slow
+BOTS = "#rag-chat [data-testid='bot']"
+
+pytestmark = pytest.mark.slow
+
+# Records the length of the newest bot message each time the chat changes: a streamed
+# answer is seen at several lengths before it is complete.
+WATCH_STREAM = """
+(index) => {
+  window.__lengths = [];
+  const chat = document.querySelector('#rag-chat');
+  new MutationObserver(() => {
+    const bots = chat.querySelectorAll('[data-testid="bot"]');
+    if (bots.length > index) window.__lengths.push(bots[index].innerText.length);
+  }).observe(chat, {subtree: true, childList: true, characterData: true});
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    page = browser.new_page(viewport={"width": 1366, "height": 900})
+    page.set_default_timeout(TIMEOUT)
+    page.goto(server.url)
+    expect(page.locator("#rag-question textarea")).to_be_visible()
+    yield page
+    page.close()
+
+
+def ask(page, question: str, watch: bool = False):
+    """Ask in the chat box; returns the locator of the finished answer message."""
+    index = page.locator(BOTS).count()
+    if watch:
+        page.evaluate(WATCH_STREAM, index)
+    box = page.locator("#rag-question textarea")
+    box.fill(question)
+    box.press("Enter")
+    answer = page.locator(BOTS).nth(index)
+    # The final message has its source cards (or an error line); streamed pieces have neither.
+    expect(answer.locator(".rag-cards, .rag-error")).to_have_count(1, timeout=TIMEOUT)
+    return answer
+
+
+def test_cited_answer_streams_in(page):
+    answer = ask(page, "How many troops train at the Chimyon centre each year?", watch=True)
+    expect(answer).to_contain_text("300 troops")
+    expect(answer).to_contain_text("[1]")
+    lengths = page.evaluate("window.__lengths")
+    assert len(set(lengths)) >= 3, f"the answer did not stream in (lengths seen: {lengths})"
+    # The Sources panel lists the retrieved passages with scores, the cited ones marked.
+    sources = page.locator("#rag-sources")
+    expect(sources.locator("details.rag-card")).to_have_count(5)
+    expect(sources.locator(".rag-badge").first).to_contain_text("cited [")
+    expect(sources.locator(".rag-score").first).to_have_text(__import__("re").compile(r"^\d\.\d{3}$"))
+
+
+def test_citation_card_highlights_the_quote(page, server):
+    question = "How many troops train at the Chimyon centre each year?"
+    expected = server.pool.default.ask(question)
+    answer = ask(page, question)
+    cards = answer.locator("details.rag-card")
+    expect(cards).to_have_count(len(expected.citations))
+    for citation, card in zip(expected.citations, cards.all()):
+        card.locator("summary").click()
+        expect(card).to_have_attribute("open", "")
+        expect(card.locator("mark")).to_have_text(citation.quote)
+        expect(card.locator(".rag-doc")).to_contain_text(citation.doc_id)
+        expect(card.locator("summary")).to_contain_text(citation.title)
+        # The quote sits inside its paragraph: the card shows more than the quote alone.
+        assert len(card.locator(".rag-context").inner_text()) >= len(citation.quote)
+
+
+def test_follow_up_sees_the_conversation(page, server, monkeypatch):
+    assistant = server.pool.default
+    original = assistant.ask
+    calls: list[tuple[str, list, object]] = []
+
+    def spy(question, history=None, **kwargs):
+        answer = original(question, history=history, **kwargs)
+        calls.append((question, list(history or []), answer))
+        return answer
+
+    monkeypatch.setattr(assistant, "ask", spy)
+    first = ask(page, "What did Lt. Gen. Janusz Adamczyk do in Uzbekistan?")
+    expect(first).to_contain_text("[1]")
+    follow_up = ask(page, "Which centre did he tour?")
+    assert [q for q, _, _ in calls] == ["What did Lt. Gen. Janusz Adamczyk do in Uzbekistan?", "Which centre did he tour?"]
+    # The follow-up was asked with the first turn as history, and its answer is what the page shows.
+    assert calls[0][1] == []
+    assert calls[1][1] == [(calls[0][0], calls[0][2].text)]
+    shown = " ".join(follow_up.locator(".rag-text").inner_text().split())
+    assert shown == " ".join(calls[1][2].text.split())
+    assert shown == "Not found in these articles." or "[1]" in shown
+
+
+def test_off_topic_question_is_not_answered(page):
+    answer = ask(page, "Who won the 2022 football world cup?")
+    expect(answer.locator(".rag-text")).to_have_text("Not found in these articles.")
+    expect(answer).to_contain_text("Closest passages")
+    expect(answer.locator("details.rag-card").first).to_be_attached()
+
+
+def test_upload_an_article_then_ask_about_it(page, server, tmp_path):
+    story = tmp_path / "Floating library (Vellmar Quay).txt"
+    story.write_text(
+        "Harbour Town Opens Floating Library\n\n"
+        "The coastal town of Vellmar Quay opened a floating library on a converted ferry on Saturday.\n\n"
+        "The library ship, named Marginalia, holds 7,400 books donated by residents. "
+        "Librarian Odile Ferrant said the ship will visit four island villages every month.\n",
+        encoding="utf-8",
+    )
+    page.get_by_role("tab", name="Corpus").click()
+    page.locator("#rag-upload input[type=file]").set_input_files(str(story))
+    report = page.locator("#rag-report")
+    expect(report).to_contain_text("added 1, updated 0, removed 0, unchanged 2", timeout=120_000)
+    expect(report).to_contain_text("Floating_library_Vellmar_Quay.txt")
+    expect(page.locator("#rag-stats .rag-stat", has_text="Articles")).to_contain_text("3")
+    assert (server.corpus / "Floating_library_Vellmar_Quay.txt").is_file()
+
+    page.get_by_role("tab", name="Chat").click()
+    answer = ask(page, "How many books does the Marginalia library ship hold?")
+    expect(answer).to_contain_text("7,400 books")
+    expect(answer.locator(".rag-doc").first).to_contain_text("Floating_library_Vellmar_Quay.txt")
+
+
+def test_bad_uploads_are_reported(page, server, tmp_path):
+    before = sorted(p.name for p in server.corpus.iterdir())
+    program = tmp_path / "setup.exe"
+    program.write_bytes(b"MZ\x90\x00\x03\x00\x00\x00")
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    page.get_by_role("tab", name="Corpus").click()
+    page.locator("#rag-upload input[type=file]").set_input_files([str(program), str(empty)])
+    report = page.locator("#rag-report")
+    expect(report).to_contain_text("Not indexed", timeout=TIMEOUT)
+    expect(report.locator("li", has_text="setup.exe")).to_contain_text("file type .exe is not accepted")
+    expect(report.locator("li", has_text="empty.txt")).to_contain_text("empty file")
+    assert sorted(p.name for p in server.corpus.iterdir()) == before
+    # The app carries on.
+    page.get_by_role("tab", name="Chat").click()
+    expect(ask(page, "How many troops train at the Chimyon centre each year?")).to_contain_text("300 troops")
+
+
+def test_phone_width_has_no_sideways_scroll(browser, server):
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.set_default_timeout(TIMEOUT)
+    try:
+        page.goto(server.url)
+        answer = ask(page, "How many troops train at the Chimyon centre each year?")
+        answer.locator("details.rag-card summary").first.click()
+        expect(answer.locator("details.rag-card mark").first).to_be_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    finally:
+        page.close()

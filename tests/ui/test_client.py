@@ -1,0 +1,43 @@
+"""The chat server's named API endpoints through gradio_client, as a script would use them."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+gradio_client = pytest.importorskip("gradio_client", reason="needs the gradio_client package")
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def client(server):
+    return gradio_client.Client(server.url, verbose=False)
+
+
+def test_ask_endpoint_answers_with_citations(client):
+    text = client.predict("How many troops train at the Chimyon centre each year?", api_name="/ask")
+    assert "300 troops" in text
+    markers = [int(n) for n in re.findall(r"\[(\d+)\]", text)]
+    assert markers and markers == list(range(1, len(markers) + 1))
+
+
+def test_answer_endpoint_returns_the_cited_quotes(client, server):
+    answer = client.predict("How many troops train at the Chimyon centre each year?", api_name="/answer")
+    assert not answer["abstained"] and answer["citations"]
+    for citation in answer["citations"]:
+        assert f"{citation['quote']} [{citation['n']}]" in answer["text"]
+        article = server.pool.default.store.article(citation["doc_id"])
+        assert article.text[citation["start"] : citation["end"]] == citation["quote"]
+
+
+def test_off_topic_and_empty_questions(client):
+    assert client.predict("Who won the 2022 football world cup?", api_name="/ask") == "Not found in these articles."
+    with pytest.raises(Exception, match="question is empty"):
+        client.predict("   ", api_name="/ask")
+
+
+def test_only_the_named_endpoints_are_public(client):
+    endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+    assert set(endpoints) == {"/ask", "/answer"}
