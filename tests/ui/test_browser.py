@@ -108,7 +108,8 @@ def test_follow_up_sees_the_conversation(page, server, monkeypatch):
     first = ask(page, "What did Lt. Gen. Janusz Adamczyk do in Uzbekistan?")
     expect(first).to_contain_text("[1]")
     follow_up = ask(page, "Which centre did he tour?")
-    assert [q for q, _, _ in calls] == ["What did Lt. Gen. Janusz Adamczyk do in Uzbekistan?", "Which centre did he tour?"]
+    asked = [q for q, _, _ in calls]
+    assert asked == ["What did Lt. Gen. Janusz Adamczyk do in Uzbekistan?", "Which centre did he tour?"]
     # The follow-up was asked with the first turn as history, and its answer is what the page shows.
     assert calls[0][1] == []
     assert calls[1][1] == [(calls[0][0], calls[0][2].text)]
@@ -153,13 +154,17 @@ def test_bad_uploads_are_reported(page, server, tmp_path):
     program.write_bytes(b"MZ\x90\x00\x03\x00\x00\x00")
     empty = tmp_path / "empty.txt"
     empty.write_bytes(b"")
+    blank = tmp_path / "menu only.html"  # passes the upload checks; the article reader finds no text in it
+    blank.write_text("<html><body><nav><a href='/'>Home</a></nav></body></html>", encoding="utf-8")
     page.get_by_role("tab", name="Corpus").click()
-    page.locator("#rag-upload input[type=file]").set_input_files([str(program), str(empty)])
+    page.locator("#rag-upload input[type=file]").set_input_files([str(program), str(empty), str(blank)])
     report = page.locator("#rag-report")
-    expect(report).to_contain_text("Not indexed", timeout=TIMEOUT)
+    expect(report).to_contain_text("Not indexed", timeout=120_000)
     expect(report.locator("li", has_text="setup.exe")).to_contain_text("file type .exe is not accepted")
     expect(report.locator("li", has_text="empty.txt")).to_contain_text("empty file")
-    assert sorted(p.name for p in server.corpus.iterdir()) == before
+    expect(report.locator("li", has_text="menu_only.html")).to_contain_text("no article text")
+    expect(report).not_to_contain_text("Saved to the corpus")
+    assert sorted(p.name for p in server.corpus.iterdir()) == before  # nothing bad left in the corpus
     # The app carries on.
     page.get_by_role("tab", name="Chat").click()
     expect(ask(page, "How many troops train at the Chimyon centre each year?")).to_contain_text("300 troops")

@@ -41,3 +41,13 @@ def test_off_topic_and_empty_questions(client):
 def test_only_the_named_endpoints_are_public(client):
     endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
     assert set(endpoints) == {"/ask", "/answer"}
+
+
+def test_every_retrieval_mode_answers(server):
+    from rag.retrieval import RETRIEVERS
+
+    for mode in RETRIEVERS:
+        with server.pool.use(mode) as assistant:
+            assert assistant.settings.retriever == mode
+            answer = assistant.ask("How many troops train at the Chimyon centre each year?", k=3)
+        assert "300 troops" in answer.text and len(answer.passages) <= 3

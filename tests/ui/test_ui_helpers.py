@@ -181,7 +181,9 @@ def test_sanitise_filename(name, safe):
     assert sanitise_filename(name) == safe
 
 
-@pytest.mark.parametrize("name", ["setup.exe", "archive.txt.gz", "noext", ".txt", "..", "", "/", "../.md", "x.t xt", "a.exe\x00.txt.exe"])
+@pytest.mark.parametrize(
+    "name", ["setup.exe", "archive.txt.gz", "noext", ".txt", "..", "", "/", "../.md", "x.t xt", "a.exe\x00.txt.exe"]
+)
 def test_sanitise_filename_refuses(name):
     with pytest.raises(BadUpload):
         sanitise_filename(name)
@@ -204,7 +206,8 @@ def test_save_uploads(tmp_path):
     (incoming / "prog.exe").write_bytes(b"MZ")
     (incoming / "sub").mkdir()
     (incoming / "sub" / "Good_one.txt").write_text("Other\n\nText.")
-    paths = [incoming / n for n in ("Good one.txt", "empty.txt", "big.md", "prog.exe")] + [incoming / "sub" / "Good_one.txt"]
+    names = ("Good one.txt", "empty.txt", "big.md", "prog.exe", "sub/Good_one.txt")
+    paths = [incoming / n for n in names]
     result = save_uploads(paths, corpus, limit=1000)
     assert result.saved == ["Good_one.txt"]
     reasons = dict(result.rejected)
@@ -240,7 +243,8 @@ def chat_parser() -> argparse.ArgumentParser:
 
 def test_chat_defaults():
     args = chat_parser().parse_args(["chat"])
-    assert (args.index, args.corpus, args.host, args.port, args.auth, args.share) == ("index", None, "127.0.0.1", 7860, None, False)
+    got = (args.index, args.corpus, args.host, args.port, args.auth, args.share)
+    assert got == ("index", None, "127.0.0.1", 7860, None, False)
     assert callable(args.run)
     args = chat_parser().parse_args(["chat", "--index", "i", "--corpus", "c", "--host", "0.0.0.0", "--port", "8000",
                                      "--auth", "ann:pa:ss", "--share"])
