@@ -20,8 +20,20 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--json", action="store_true", help="print the aggregates as JSON")
     parser.add_argument("--check", action="store_true", help="exit 1 if a metric falls outside eval/thresholds.toml")
     parser.add_argument("--compare", metavar="OLD_REPORT", help="an earlier report.json to compare with")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a setting, e.g. --set retriever=bm25 (repeatable)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.set_defaults(run=run)
+
+
+def _overrides(pairs: list[str]) -> dict[str, str]:
+    overrides = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise UserError(f"--set expects KEY=VALUE, got {pair!r}")
+        overrides[key.strip()] = value.strip()
+    return overrides
 
 
 def _one_set(name: str, args: argparse.Namespace) -> list[str]:
@@ -39,8 +51,9 @@ def _one_set(name: str, args: argparse.Namespace) -> list[str]:
             print(f"skipping eval set {set_name!r}: its corpus {corpus} is not here")
             return []
         raise exc
-    index = index_for(eval_set, args.index, progress=not args.quiet)
-    assistant = rag.Assistant.load(index)
+    overrides = _overrides(args.overrides)
+    index = index_for(eval_set, args.index, progress=not args.quiet, **overrides)
+    assistant = rag.Assistant.load(index, **overrides)
     report = evaluate(assistant, eval_set, k=args.k, progress=not args.quiet)
     out = Path(args.out) if args.out and len(args.sets) <= 1 else Path(args.out or "eval/out") / eval_set.name
     write_outputs(report, out)

@@ -59,10 +59,11 @@ def evidence_passages(store: IndexStore, item: Item, chunks: dict) -> list[str]:
 
 
 def doc_ranking(passages: list[Passage]) -> list[tuple[str, float]]:
-    """Documents in order of their best passage."""
+    """Documents in order of their best passage; copies collapsed into a passage count there too."""
     best: dict[str, float] = {}
     for p in passages:
-        best.setdefault(p.doc_id, p.score)
+        for doc in (p.doc_id, *p.duplicates):
+            best.setdefault(doc, p.score)
     return list(best.items())
 
 

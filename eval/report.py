@@ -13,7 +13,9 @@ from eval.metrics import CUTOFFS
 
 THRESHOLDS_FILE = EVAL_DIR / "thresholds.toml"
 TABLE_METRICS = ("doc.R@1", "doc.R@5", "doc.MRR@10", "doc.nDCG@10", "passage.R@5", "answer.hit", "citation.validity",
-                 "citation.recall", "abstention.recall", "abstention.false_rate", "latency.search_p50_ms", "latency.ask_p50_ms")
+                 "citation.recall", "abstention.precision", "abstention.recall", "abstention.false_rate",
+                 "followup.R@5_history", "followup.R@5_alone", "followup.R@5_standalone",
+                 "latency.search_p50_ms", "latency.ask_p50_ms")
 
 
 def _fmt(value: float | None) -> str:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
 from rag.composer import make_composer
 from rag.embedding import get_embedder
@@ -53,7 +54,7 @@ class Assistant:
         self.settings = settings
         self.embedder = get_embedder(settings.model, settings.device)
         self.splitter = get_splitter(settings.sentence_splitter)
-        self.retriever = make_retriever(settings.retriever, store, self.embedder)
+        self.retriever = make_retriever(settings.retriever, store, self.embedder, settings)
         self.composer = make_composer(settings.composer, self.embedder, self.splitter, settings)
 
     @classmethod
@@ -95,9 +96,40 @@ class Assistant:
         passages = self.search(query, k or self.settings.k, filters)
         return self.composer.compose(question, passages, query=query)
 
+    def ask_stream(
+        self,
+        question: str,
+        history: Sequence[Turn] | None = None,
+        k: int | None = None,
+        filters: Mapping[str, Any] | None = None,
+    ) -> Iterator[str | Answer]:
+        """``ask``, streamed: text deltas as they are written, then the final ``Answer``.
+
+        The final ``Answer.text`` replaces the streamed text: an LLM's draft is checked
+        against the articles after it ends (markers corrected, unsupported sentences flagged).
+        The question is checked and the passages retrieved before this returns.
+        """
+        question = check_question(question)
+        query = self.query_for(question, history)
+        passages = self.search(query, k or self.settings.k, filters)
+        stream = getattr(self.composer, "stream", None)
+        if stream is not None:
+            return stream(question, passages, query=query)
+        return _pieces(self.composer.compose(question, passages, query=query))
+
     def query_for(self, question: str, history: Sequence[Turn] | None = None) -> str:
-        """The retrieval query for ``question`` in the context of ``history`` (shown as ``Answer.query``)."""
-        return rewrite_query(check_question(question), history)
+        """The retrieval query for ``question`` in the context of ``history`` (shown as ``Answer.query``).
+
+        A composer with a ``rewrite`` method (the LLM writer) rewrites follow-ups itself."""
+        question = check_question(question)
+        rewrite = getattr(self.composer, "rewrite", None)
+        return rewrite(question, history) if rewrite is not None else rewrite_query(question, history)
+
+
+def _pieces(answer: Answer) -> Iterator[str | Answer]:
+    """A composed answer as sentence-sized pieces (each up to its ``[n]``), then the answer."""
+    yield from (piece for piece in re.split(r"(?<=\])(?= )", answer.text) if piece)
+    yield answer
 
 
 _loaded: dict[Path, Assistant] = {}

@@ -12,6 +12,7 @@ from typing import Protocol
 
 import numpy as np
 
+from rag.abstention import features, shipped_model
 from rag.embedding import Embedder
 from rag.errors import UserError
 from rag.schema import Answer, Citation, Passage
@@ -43,6 +44,7 @@ class Candidate:
     end: int
     text: str
     relevance: float = 0.0
+    similarity: float = 0.0
 
 
 def term_overlap(question_terms: set[str], text: str) -> float:
@@ -50,6 +52,11 @@ def term_overlap(question_terms: set[str], text: str) -> float:
     if not question_terms:
         return 0.0
     return len(question_terms & set(content_terms(text))) / len(question_terms)
+
+
+def passage_similarity(passage: Passage) -> float:
+    """The passage's cosine to the query (its score when the retriever gave no separate one)."""
+    return passage.score if passage.similarity is None else passage.similarity
 
 
 def candidates(passages: list[Passage], splitter: SentenceSplitter) -> list[Candidate]:
@@ -65,9 +72,10 @@ def candidates(passages: list[Passage], splitter: SentenceSplitter) -> list[Cand
     return found
 
 
-def abstention(question: str, passages: list[Passage], query: str = "") -> Answer:
+def abstention(question: str, passages: list[Passage], query: str = "", confidence: float | None = None) -> Answer:
     """The plain "not found" answer, offering the closest passages."""
-    return Answer(question=question, text=NOT_FOUND, passages=passages, abstained=True, query=query or question)
+    return Answer(question=question, text=NOT_FOUND, passages=passages, abstained=True, query=query or question,
+                  confidence=confidence)
 
 
 class ExtractiveComposer:
@@ -86,7 +94,8 @@ class ExtractiveComposer:
         scored = [
             Candidate(
                 c.passage, c.start, c.end, c.text,
-                SENTENCE_WEIGHT * float(sim) + PASSAGE_WEIGHT * c.passage.score + TERMS_WEIGHT * term_overlap(terms, c.text),
+                SENTENCE_WEIGHT * float(sim) + PASSAGE_WEIGHT * passage_similarity(c.passage) + TERMS_WEIGHT * term_overlap(terms, c.text),
+                float(sim),
             )
             for c, sim in zip(found, similarity)
         ]
@@ -103,23 +112,44 @@ class ExtractiveComposer:
                 chosen.append(i)
         return [ranked[i] for i in chosen]
 
+    def signals(self, question: str, ranked: list[Candidate], passages: list[Passage]) -> dict[str, float]:
+        """The abstention features of this question and its best sentence (see rag.abstention)."""
+        best = ranked[0]
+        return features(question, best.text, best.similarity, best.relevance,
+                        [p.text for p in passages], [passage_similarity(p) for p in passages])
+
+    def confidence(self, question: str, ranked: list[Candidate], passages: list[Passage]) -> float | None:
+        model = shipped_model()
+        return None if model is None else model.probability(self.signals(question, ranked, passages))
+
     def compose(self, question: str, passages: list[Passage], query: str = "") -> Answer:
         found = candidates(passages, self.splitter)
         if not found:
             return abstention(question, passages, query)
-        ranked, vectors = self.score(query or question, found)
-        if ranked[0].relevance < self.settings.min_relevance:
-            return abstention(question, passages, query)
+        # Sentences are scored against the question as asked: the passages were already found
+        # with the (history-expanded) query, and its carried names would favour the old topic.
+        ranked, vectors = self.score(question, found)
+        confidence = self.confidence(question, ranked, passages)
+        model = shipped_model()
+        if ranked[0].relevance < self.settings.min_relevance or (model and confidence < model.threshold):
+            return abstention(question, passages, query, confidence)
         quotes = self.select(ranked, vectors)
         citations = [
             Citation(n, q.passage.doc_id, q.passage.title, q.text, q.start, q.end, q.passage.date, q.passage.source)
             for n, q in enumerate(quotes, start=1)
         ]
         text = " ".join(f"{c.quote} [{c.n}]" for c in citations)
-        return Answer(question=question, text=text, citations=citations, passages=passages, query=query or question)
+        return Answer(question=question, text=text, citations=citations, passages=passages, query=query or question,
+                      confidence=confidence)
 
 
-COMPOSERS = {"extractive": ExtractiveComposer}
+def _llm_composer(*args, **kwargs) -> Composer:
+    from rag.llm import LLMComposer  # imported here: rag.llm builds on this module
+
+    return LLMComposer(*args, **kwargs)
+
+
+COMPOSERS = {"extractive": ExtractiveComposer, "llm": _llm_composer}
 
 
 def make_composer(name: str, embedder: Embedder, splitter: SentenceSplitter, settings: Settings) -> Composer:

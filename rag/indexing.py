@@ -14,6 +14,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from rag.chunking import chunk_article, embedding_text
+from rag.lexical import PARAMS as LEXICAL_PARAMS
 from rag.embedding import EmbeddingCache, embed_missing, get_embedder, text_hash
 from rag.reading import read_corpus
 from rag.schema import Article, Chunk, IndexReport
@@ -124,6 +125,7 @@ def _manifest(settings: Settings, dimension: int, articles: list[Article], chunk
     return {
         "settings": settings.index_settings(),
         "dimension": dimension,
+        "lexical": LEXICAL_PARAMS,
         "corpus_fingerprint": _fingerprint(articles),
         "corpus_dir": str(corpus_dir),
         "articles": len(articles),
@@ -157,7 +159,8 @@ def build_index(corpus_dir: str | Path = "seeds", index_dir: str | Path = "index
         cache = EmbeddingCache(index_dir / CACHE_DB)
         vectors, embedded = embed_missing(embedder, cache, texts, config.embed_batch_size, config.progress)
         matrix = np.stack([vectors[h] for _, h in chunks]) if chunks else np.zeros((0, embedder.dimension), np.float32)
-        write_generation(index_dir, articles, chunks, matrix, _manifest(config, embedder.dimension, articles, len(chunks), corpus_dir))
+        manifest = _manifest(config, embedder.dimension, articles, len(chunks), corpus_dir)
+        write_generation(index_dir, articles, chunks, matrix, [texts[h] for _, h in chunks], manifest)
     return IndexReport(
         index_dir=str(index_dir),
         chunks=len(chunks),

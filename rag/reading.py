@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterator
 import yaml
 
 from rag.boilerplate import remove_boilerplate
+from rag.dates import normalise_date
 from rag.errors import UserError
 from rag.schema import Article
 
@@ -78,7 +79,8 @@ def _make_article(doc_id: str, body: str, meta: dict[str, Any]) -> Article:
     if not text.strip():
         raise SkipFile("no article text after removing site boilerplate")
     title = str(meta.get("title") or "").strip() or _derived_title(text)
-    fields_ = {key: (str(meta[key]).strip() or None) if meta.get(key) else None for key in ("date", "source", "url")}
+    fields_ = {key: (str(meta[key]).strip() or None) if meta.get(key) else None for key in ("source", "url")}
+    fields_["date"] = normalise_date(meta.get("date"))
     digest = hashlib.sha256(json.dumps([title, text, fields_], sort_keys=True).encode()).hexdigest()
     return Article(doc_id=doc_id, title=title, text=text, content_hash=digest, **fields_)
 

@@ -52,6 +52,10 @@ class Passage(_Serialisable):
     score: float
     date: str | None = None
     source: str | None = None
+    # Cosine similarity of the chunk to the query, whatever ranked it (fusion scores are rank-based).
+    similarity: float | None = None
+    # Other articles carrying the same text (syndicated copies), collapsed into this passage.
+    duplicates: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,8 @@ class Answer(_Serialisable):
     unsupported: list[str] = field(default_factory=list)
     # Visible remarks, e.g. that the LLM was unreachable and the extractive answer stands in.
     notes: list[str] = field(default_factory=list)
+    # Estimated probability that the passages hold the answer (None when not estimated).
+    confidence: float | None = None
 
 
 @dataclass(frozen=True)

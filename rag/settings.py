@@ -36,6 +36,22 @@ class Settings:
     # Embedding runtime: "torch" (sentence-transformers), or a faster exported one (see rag/embedding.py).
     backend: str = "torch"
     retriever: str = "dense"
+    # Hybrid retrieval: reciprocal-rank fusion of this many dense and BM25 candidates.
+    fusion_candidates: int = 50
+    rrf_k: float = 60.0
+    dense_weight: float = 1.0
+    lexical_weight: float = 1.0
+    # Story-level diversity: passages this similar (cosine) are one story told twice and
+    # collapse into one result listing every source; at most this many passages per article
+    # (0: no cap) unless too few other articles are relevant.
+    duplicate_similarity: float = 0.95
+    max_per_article: int = 2
+    # "Latest news" questions fuse a newest-first ranking of the candidates with this weight.
+    recency_weight: float = 0.5
+    # Optional cross-encoder (e.g. cross-encoder/ms-marco-MiniLM-L-6-v2) reranking the
+    # first ``rerank_candidates`` passages; empty: off (none ships offline in a package).
+    reranker: str = ""
+    rerank_candidates: int = 20
     composer: str = "extractive"
     k: int = 5
     # Extractive answers quote at most this many sentences.
@@ -120,3 +136,13 @@ def resolve(config: str | Path | None = None, env: Mapping[str, str] | None = No
     layered.update(_from_env(env))
     layered.update(_known({k: v for k, v in overrides.items() if v is not None}, "arguments"))
     return replace(Settings(), **layered)
+
+
+def env_value(name: str, env: Mapping[str, str] | None = None) -> str | None:
+    """The environment variable ``name`` (e.g. the API key that ``llm_api_key_env`` names), or None if unset or empty.
+
+    >>> env_value("RAG_LLM_API_KEY", {"RAG_LLM_API_KEY": "sk-test"})
+    'sk-test'
+    """
+    value = (os.environ if env is None else env).get(name)
+    return value or None

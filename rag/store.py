@@ -26,9 +26,11 @@ import faiss
 import numpy as np
 
 from rag.errors import IndexMismatchError, UserError
+from rag.lexical import BM25_DIR, build_bm25, load_bm25
 from rag.schema import Article, Chunk, Passage
 
-FORMAT_VERSION = 1
+# 2: BM25 stored beside the vectors.
+FORMAT_VERSION = 2
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 VECTORS = "vectors.faiss"
@@ -82,9 +84,10 @@ def read_manifest(index_dir: Path) -> dict[str, Any] | None:
 def check_manifest(manifest: dict[str, Any], index_dir: Path, expected: dict[str, Any] | None) -> None:
     """Refuse an index of a newer format, or one built with other settings than ``expected``."""
     version = manifest.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
+    if not isinstance(version, int) or version != FORMAT_VERSION:
+        age = "a newer" if isinstance(version, int) and version > FORMAT_VERSION else "an older"
         raise IndexMismatchError(
-            f"index {index_dir} has format {version}, this rag reads up to {FORMAT_VERSION}; {rebuild_hint(index_dir)}"
+            f"index {index_dir} has {age} format ({version}; this rag reads {FORMAT_VERSION}); {rebuild_hint(index_dir)}"
         )
     built = manifest.get("settings", {})
     differing = {k: (built.get(k), v) for k, v in (expected or {}).items() if built.get(k) != v}
@@ -112,6 +115,7 @@ class IndexStore:
         self.generation = generation
         self.manifest = manifest
         self.vectors = faiss.read_index(str(generation / VECTORS))
+        self.bm25 = load_bm25(generation / BM25_DIR)
         self._db = sqlite3.connect(generation / CHUNKS_DB, check_same_thread=False)
 
     @classmethod
@@ -147,14 +151,26 @@ class IndexStore:
             by_doc.setdefault(row[0], []).append(StoredChunk(*row))
         return by_doc
 
-    def chunk_ids(self, doc_ids: Iterable[str] | None = None, sources: Iterable[str] | None = None) -> np.ndarray:
-        """Ids of the chunks of the given articles and/or sources (for filtered search)."""
+    def chunk_ids(
+        self,
+        doc_ids: Iterable[str] | None = None,
+        sources: Iterable[str] | None = None,
+        dates: tuple[str | None, str | None] = (None, None),
+    ) -> np.ndarray:
+        """Ids of the chunks of the given articles, sources and date range (for filtered search).
+
+        Dates are ISO strings, so they compare as text; undated articles fail any date bound.
+        """
         clauses, params = [], []
         for column, values in (("a.doc_id", doc_ids), ("a.source", sources)):
             if values is not None:
                 values = list(values)
                 clauses.append(f"{column} IN ({','.join('?' * len(values))})")
                 params.extend(values)
+        for bound, operator in zip(dates, (">=", "<=")):
+            if bound:
+                clauses.append(f"substr(a.date, 1, 10) {operator} ?")
+                params.append(bound)
         where = " AND ".join(clauses) or "1"
         rows = self._db.execute(f"SELECT c.id FROM chunks c JOIN articles a USING (doc_id) WHERE {where}", params)
         return np.fromiter((row[0] for row in rows), dtype=np.int64)
@@ -196,7 +212,12 @@ def _next_generation(index_dir: Path) -> str:
 
 
 def write_generation(
-    index_dir: Path, articles: list[Article], chunks: list[tuple[Chunk, str]], vectors: np.ndarray, manifest: dict[str, Any]
+    index_dir: Path,
+    articles: list[Article],
+    chunks: list[tuple[Chunk, str]],
+    vectors: np.ndarray,
+    lexical_texts: list[str],
+    manifest: dict[str, Any],
 ) -> Path:
     """Write a complete generation, then make it live atomically; old generations are removed."""
     index_dir.mkdir(parents=True, exist_ok=True)
@@ -207,11 +228,13 @@ def write_generation(
     index = faiss.IndexFlatIP(vectors.shape[1])
     index.add(np.ascontiguousarray(vectors, dtype=np.float32))
     faiss.write_index(index, str(staging / VECTORS))
+    build_bm25(lexical_texts, staging / BM25_DIR)
     _write_sqlite(staging / CHUNKS_DB, articles, chunks)
     _write_json(staging / MANIFEST, {**manifest, "format_version": FORMAT_VERSION})
-    for path in staging.iterdir():
-        with open(path, "rb") as handle:
-            os.fsync(handle.fileno())
+    for path in [*staging.iterdir(), *(staging / BM25_DIR).iterdir()]:
+        if path.is_file():
+            with open(path, "rb") as handle:
+                os.fsync(handle.fileno())
     _fsync_dir(staging)
     final = index_dir / name
     os.replace(staging, final)

@@ -1,0 +1,108 @@
+"""Knowing when the answer is not in the articles.
+
+The top cosine alone cannot tell: unanswerable questions about covered topics score as
+high as answerable ones. So several signals are combined by a logistic model:
+
+- how similar the best sentence and the best passage are to the question;
+- how many of the question's content terms the best sentence, and the top passages, contain;
+- whether the names and numbers the question mentions occur in the top passages;
+- whether the best sentence holds the kind of thing asked for (a number for "how many",
+  a date or year for "when", a name for "who"/"where");
+- the margin between the first two passages.
+
+The weights are fitted on the eval sets' answerable vs unanswerable items by
+``python -m eval.fit_abstention`` and shipped in ``abstention.json`` beside this file.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Sequence
+
+from rag.followup import names
+from rag.terms import content_terms
+
+MODEL_FILE = Path(__file__).with_name("abstention.json")
+FEATURES = ("sentence_similarity", "passage_similarity", "relevance", "sentence_terms", "passage_terms",
+            "names_found", "answer_type", "margin")
+TOP_PASSAGES = 3
+
+NUMBER = re.compile(r"\d")
+YEAR_OR_DATE = re.compile(r"\b(1[89]\d\d|20\d\d)\b|\b(january|february|march|april|may|june|july|august|september|"
+                          r"october|november|december|monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
+                          r"yesterday|today|last (?:week|month|year))\b", re.I)
+CAPITALISED_INSIDE = re.compile(r"(?<=[a-z,;] )[A-Z][a-z]+")
+EXPECTS = (
+    (re.compile(r"\bhow (many|much|long|old|far|big|large|high|fast)\b|\bwhat (percentage|proportion|number|amount|score|price)\b", re.I), NUMBER),
+    (re.compile(r"\bwhen\b|\bwhat (year|date|day|month)\b|\bwhich (year|date|day|month)\b", re.I), YEAR_OR_DATE),
+    (re.compile(r"^\s*(who|whom|whose)\b|\bwhere\b", re.I), CAPITALISED_INSIDE),
+)
+
+
+def expected_answer_present(question: str, sentence: str) -> float:
+    """1 when the sentence holds what the question's type asks for (or no type is asked)."""
+    for asks, holds in EXPECTS:
+        if asks.search(question):
+            return float(bool(holds.search(sentence)))
+    return 1.0
+
+
+def _coverage(wanted: set[str], text: str) -> float:
+    return len(wanted & set(content_terms(text))) / len(wanted) if wanted else 1.0
+
+
+def names_found(question: str, texts: Sequence[str]) -> float:
+    """Share of the question's names and numbers that occur (case-blind) in ``texts``."""
+    wanted = {n.lower() for n in names(question)}
+    if not wanted:
+        return 1.0
+    haystack = " ".join(texts).lower()
+    return sum(n in haystack for n in wanted) / len(wanted)
+
+
+def features(question: str, best_sentence: str, sentence_similarity: float, relevance: float,
+             passage_texts: Sequence[str], passage_similarities: Sequence[float]) -> dict[str, float]:
+    """The abstention signals for one question, each roughly in [0, 1]."""
+    terms = set(content_terms(question))
+    top = list(passage_texts[:TOP_PASSAGES])
+    sims = list(passage_similarities) + [0.0, 0.0]
+    return {
+        "sentence_similarity": sentence_similarity,
+        "passage_similarity": sims[0],
+        "relevance": relevance,
+        "sentence_terms": _coverage(terms, best_sentence),
+        "passage_terms": _coverage(terms, " ".join(top)),
+        "names_found": names_found(question, top),
+        "answer_type": expected_answer_present(question, best_sentence),
+        "margin": sims[0] - sims[1],
+    }
+
+
+@dataclass(frozen=True)
+class AbstentionModel:
+    """Logistic model of "the answer is in these passages"; abstain below ``threshold``."""
+
+    weights: dict[str, float]
+    bias: float
+    threshold: float
+
+    def probability(self, signals: dict[str, float]) -> float:
+        z = self.bias + sum(self.weights.get(name, 0.0) * value for name, value in signals.items())
+        return 1.0 / (1.0 + math.exp(-z))
+
+    def to_dict(self) -> dict:
+        return {"weights": self.weights, "bias": self.bias, "threshold": self.threshold}
+
+
+@lru_cache(maxsize=1)
+def shipped_model() -> AbstentionModel | None:
+    """The fitted model shipped with the package (None if it has not been fitted yet)."""
+    if not MODEL_FILE.is_file():
+        return None
+    data = json.loads(MODEL_FILE.read_text(encoding="utf-8"))
+    return AbstentionModel(data["weights"], data["bias"], data["threshold"])
