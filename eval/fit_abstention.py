@@ -38,14 +38,23 @@ def item_signals(assistant: rag.Assistant, eval_set) -> tuple[np.ndarray, np.nda
     return np.array(rows), np.array(labels)
 
 
-def fit(x: np.ndarray, y: np.ndarray, max_false: float) -> AbstentionModel:
+def fit(x: np.ndarray, y: np.ndarray, max_false: float, embedding_model: str = "") -> AbstentionModel:
     from sklearn.linear_model import LogisticRegression
 
-    model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000).fit(x, y)
-    weights = dict(zip(FEATURES, (float(w) for w in model.coef_[0])))
-    probabilities = model.predict_proba(x)[:, 1]
+    # Every signal should only ever argue for "answerable". Correlated signals can get
+    # negative weights that fit these sets but misbehave on unseen articles, so features
+    # with a negative weight are dropped and the rest refitted until all weights are >= 0.
+    kept = list(range(len(FEATURES)))
+    while True:
+        model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000).fit(x[:, kept], y)
+        negative = [kept[i] for i, w in enumerate(model.coef_[0]) if w < 0]
+        if not negative:
+            break
+        kept = [i for i in kept if i not in negative]
+    weights = {FEATURES[i]: float(w) for i, w in zip(kept, model.coef_[0])}
+    probabilities = model.predict_proba(x[:, kept])[:, 1]
     threshold = float(np.quantile(probabilities[y == 1], max_false)) if (y == 1).any() else 0.5
-    return AbstentionModel(weights, float(model.intercept_[0]), threshold)
+    return AbstentionModel(weights, float(model.intercept_[0]), threshold, embedding_model)
 
 
 def scores(model: AbstentionModel, x: np.ndarray, y: np.ndarray) -> dict[str, float]:
@@ -73,9 +82,10 @@ def main() -> None:
         eval_set = load_set(name)
         assistant = rag.Assistant.load(index_for(eval_set, None, progress=False))
         data[name] = item_signals(assistant, eval_set)
+        embedding_model = assistant.settings.model
     x = np.vstack([d[0] for d in data.values()])
     y = np.concatenate([d[1] for d in data.values()])
-    pooled = fit(x, y, args.max_false)
+    pooled = fit(x, y, args.max_false, embedding_model)
     report = {"pooled (in-sample)": {name: scores(pooled, *data[name]) for name in data}}
     for held_out in data if len(data) > 1 else []:
         rest = [n for n in data if n != held_out]

@@ -65,10 +65,15 @@ def names_found(question: str, texts: Sequence[str]) -> float:
     return sum(n in haystack for n in wanted) / len(wanted)
 
 
-def features(question: str, best_sentence: str, sentence_similarity: float, relevance: float,
+def features(question: str, best_sentences: Sequence[str], sentence_similarity: float, relevance: float,
              passage_texts: Sequence[str], passage_similarities: Sequence[float]) -> dict[str, float]:
-    """The abstention signals for one question, each roughly in [0, 1]."""
+    """The abstention signals for one question, each roughly in [0, 1].
+
+    ``best_sentences`` are the best-scored candidate sentences, best first: the answer may
+    sit in a runner-up ("It cost 42 million pounds.") rather than the best match.
+    """
     terms = set(content_terms(question))
+    best_sentence = best_sentences[0]
     top = list(passage_texts[:TOP_PASSAGES])
     sims = list(passage_similarities) + [0.0, 0.0]
     return {
@@ -78,7 +83,7 @@ def features(question: str, best_sentence: str, sentence_similarity: float, rele
         "sentence_terms": _coverage(terms, best_sentence),
         "passage_terms": _coverage(terms, " ".join(top)),
         "names_found": names_found(question, top),
-        "answer_type": expected_answer_present(question, best_sentence),
+        "answer_type": max(expected_answer_present(question, s) for s in best_sentences[:TOP_PASSAGES]),
         "margin": sims[0] - sims[1],
     }
 
@@ -90,13 +95,20 @@ class AbstentionModel:
     weights: dict[str, float]
     bias: float
     threshold: float
+    # Similarities differ between embedding models: the weights hold only for this one.
+    embedding_model: str = ""
+
+    def fits(self, embedder_name: str) -> bool:
+        """Was the model fitted on this embedder's similarities (any runtime backend)?"""
+        return embedder_name.split("+")[0].lower() == self.embedding_model.lower()
 
     def probability(self, signals: dict[str, float]) -> float:
         z = self.bias + sum(self.weights.get(name, 0.0) * value for name, value in signals.items())
         return 1.0 / (1.0 + math.exp(-z))
 
     def to_dict(self) -> dict:
-        return {"weights": self.weights, "bias": self.bias, "threshold": self.threshold}
+        return {"weights": self.weights, "bias": self.bias, "threshold": self.threshold,
+                "embedding_model": self.embedding_model}
 
 
 @lru_cache(maxsize=1)
@@ -105,4 +117,4 @@ def shipped_model() -> AbstentionModel | None:
     if not MODEL_FILE.is_file():
         return None
     data = json.loads(MODEL_FILE.read_text(encoding="utf-8"))
-    return AbstentionModel(data["weights"], data["bias"], data["threshold"])
+    return AbstentionModel(data["weights"], data["bias"], data["threshold"], data.get("embedding_model", ""))

@@ -52,7 +52,7 @@ class Assistant:
     def __init__(self, store: IndexStore, settings: Settings) -> None:
         self.store = store
         self.settings = settings
-        self.embedder = get_embedder(settings.model, settings.device)
+        self.embedder = get_embedder(settings.model, settings.device, settings.backend)
         self.splitter = get_splitter(settings.sentence_splitter)
         self.retriever = make_retriever(settings.retriever, store, self.embedder, settings)
         self.composer = make_composer(settings.composer, self.embedder, self.splitter, settings)

@@ -12,7 +12,7 @@ from typing import Protocol
 
 import numpy as np
 
-from rag.abstention import features, shipped_model
+from rag.abstention import AbstentionModel, expected_answer_present, features, shipped_model
 from rag.embedding import Embedder
 from rag.errors import UserError
 from rag.schema import Answer, Citation, Passage
@@ -21,11 +21,12 @@ from rag.settings import Settings
 from rag.terms import content_terms
 
 NOT_FOUND = "Not found in these articles."
-# Weights of the three relevance signals of a sentence: its own similarity to the
-# question, the similarity of the passage around it (context a lone sentence lacks),
-# and the share of the question's content terms it contains (names, numbers, units
-# that a small embedding model blurs together).
-SENTENCE_WEIGHT, PASSAGE_WEIGHT, TERMS_WEIGHT = 0.5, 0.3, 0.2
+# Weights of the relevance signals of a sentence: its own similarity to the question,
+# the similarity of the passage around it (context a lone sentence lacks), the share
+# of the question's content terms it contains (names, numbers, units that a small
+# embedding model blurs together), and whether it holds the kind of thing asked for
+# (a number for "how many", a date for "when", a name for "who").
+SENTENCE_WEIGHT, PASSAGE_WEIGHT, TERMS_WEIGHT, TYPE_WEIGHT = 0.5, 0.3, 0.2, 0.1
 # Two quotes this similar say the same thing: keep only the better one.
 REDUNDANT = 0.9
 
@@ -94,7 +95,10 @@ class ExtractiveComposer:
         scored = [
             Candidate(
                 c.passage, c.start, c.end, c.text,
-                SENTENCE_WEIGHT * float(sim) + PASSAGE_WEIGHT * passage_similarity(c.passage) + TERMS_WEIGHT * term_overlap(terms, c.text),
+                SENTENCE_WEIGHT * float(sim)
+                + PASSAGE_WEIGHT * passage_similarity(c.passage)
+                + TERMS_WEIGHT * term_overlap(terms, c.text)
+                + TYPE_WEIGHT * expected_answer_present(question, c.text),
                 float(sim),
             )
             for c, sim in zip(found, similarity)
@@ -115,11 +119,16 @@ class ExtractiveComposer:
     def signals(self, question: str, ranked: list[Candidate], passages: list[Passage]) -> dict[str, float]:
         """The abstention features of this question and its best sentence (see rag.abstention)."""
         best = ranked[0]
-        return features(question, best.text, best.similarity, best.relevance,
+        return features(question, [c.text for c in ranked[:3]], best.similarity, best.relevance,
                         [p.text for p in passages], [passage_similarity(p) for p in passages])
 
-    def confidence(self, question: str, ranked: list[Candidate], passages: list[Passage]) -> float | None:
+    def abstention_model(self) -> AbstentionModel | None:
+        """The shipped abstention model, if it was fitted for this embedder."""
         model = shipped_model()
+        return model if model is not None and model.fits(self.embedder.name) else None
+
+    def confidence(self, question: str, ranked: list[Candidate], passages: list[Passage]) -> float | None:
+        model = self.abstention_model()
         return None if model is None else model.probability(self.signals(question, ranked, passages))
 
     def compose(self, question: str, passages: list[Passage], query: str = "") -> Answer:
@@ -130,7 +139,7 @@ class ExtractiveComposer:
         # with the (history-expanded) query, and its carried names would favour the old topic.
         ranked, vectors = self.score(question, found)
         confidence = self.confidence(question, ranked, passages)
-        model = shipped_model()
+        model = self.abstention_model()
         if ranked[0].relevance < self.settings.min_relevance or (model and confidence < model.threshold):
             return abstention(question, passages, query, confidence)
         quotes = self.select(ranked, vectors)

@@ -104,12 +104,25 @@ class HashingEmbedder:
         return _normalise(vectors)
 
 
+BACKENDS = ("torch", "onnx", "onnx-int8")
+
+
 @lru_cache(maxsize=4)
-def get_embedder(name: str, device: str = "cpu") -> Embedder:
-    """The embedder for a model name (cached per process: models are slow to load)."""
+def get_embedder(name: str, device: str = "cpu", backend: str = "torch") -> Embedder:
+    """The embedder for a model name on a runtime ``backend`` (cached per process: models are slow to load).
+
+    ``torch`` is sentence-transformers; ``onnx``/``onnx-int8`` run an export of the same model in
+    ONNX Runtime (rag/onnx_backend.py) and name themselves e.g. ``all-MiniLM-L6-v2+onnx-int8``.
+    """
     if name == HashingEmbedder.name:
         return HashingEmbedder()
-    return SentenceTransformerEmbedder(name, device)
+    if backend == "torch":
+        return SentenceTransformerEmbedder(name, device)
+    if backend in BACKENDS:
+        from rag.onnx_backend import OnnxEmbedder
+
+        return OnnxEmbedder(name, model_location(name), backend)
+    raise UserError(f"unknown embedding backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
 
 
 class EmbeddingCache:

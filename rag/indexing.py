@@ -22,6 +22,7 @@ from rag.sentences import get_splitter
 from rag.settings import Settings, resolve
 from rag.store import CACHE_DB, IndexStore, StoredChunk, read_manifest, write_generation
 from rag.tokens import load_encoding
+from rag.vector_index import is_outdated, spec_for
 
 log = logging.getLogger("rag")
 
@@ -76,7 +77,7 @@ class _Chunker:
         self.settings = settings
         self.splitter = get_splitter(settings.sentence_splitter)
         self.encoding = load_encoding(settings.tokenizer)
-        self.embedder = get_embedder(settings.model, settings.device)
+        self.embedder = get_embedder(settings.model, settings.device, settings.backend)
 
     def __call__(self, article: Article) -> list[Chunk]:
         return chunk_article(
@@ -152,14 +153,16 @@ def build_index(corpus_dir: str | Path = "seeds", index_dir: str | Path = "index
     counts = _counts(articles, previous.hashes)
     chunks = _chunk_all(articles, previous, config)
     changed = counts["added"] or counts["updated"] or counts["removed"] or not previous.reusable
+    changed = changed or is_outdated(read_manifest(index_dir), config, len(chunks))  # e.g. index_type changed
     embedded = 0
     if changed:
-        embedder = get_embedder(config.model, config.device)
+        embedder = get_embedder(config.model, config.device, config.backend)
         texts = {h: embedding_text(c.title, c.text) for c, h in chunks}
         cache = EmbeddingCache(index_dir / CACHE_DB)
         vectors, embedded = embed_missing(embedder, cache, texts, config.embed_batch_size, config.progress)
         matrix = np.stack([vectors[h] for _, h in chunks]) if chunks else np.zeros((0, embedder.dimension), np.float32)
         manifest = _manifest(config, embedder.dimension, articles, len(chunks), corpus_dir)
+        manifest["vector_index"] = spec_for(config, len(chunks)).to_dict()
         write_generation(index_dir, articles, chunks, matrix, [texts[h] for _, h in chunks], manifest)
     return IndexReport(
         index_dir=str(index_dir),

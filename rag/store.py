@@ -28,6 +28,7 @@ import numpy as np
 from rag.errors import IndexMismatchError, UserError
 from rag.lexical import BM25_DIR, build_bm25, load_bm25
 from rag.schema import Article, Chunk, Passage
+from rag.vector_index import build_vector_index, read_vector_index
 
 # 2: BM25 stored beside the vectors.
 FORMAT_VERSION = 2
@@ -114,7 +115,7 @@ class IndexStore:
         self.index_dir = index_dir
         self.generation = generation
         self.manifest = manifest
-        self.vectors = faiss.read_index(str(generation / VECTORS))
+        self.vectors = read_vector_index(generation / VECTORS)  # HNSW comes wrapped: filtered search stays exact
         self.bm25 = load_bm25(generation / BM25_DIR)
         self._db = sqlite3.connect(generation / CHUNKS_DB, check_same_thread=False)
 
@@ -225,8 +226,7 @@ def write_generation(
     staging = index_dir / f"{name}.partial"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
-    index = faiss.IndexFlatIP(vectors.shape[1])
-    index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    index = build_vector_index(vectors, manifest.get("vector_index"))  # flat unless the manifest says hnsw
     faiss.write_index(index, str(staging / VECTORS))
     build_bm25(lexical_texts, staging / BM25_DIR)
     _write_sqlite(staging / CHUNKS_DB, articles, chunks)
