@@ -5,7 +5,7 @@
 >>> rag.ask("How many troops train at the Chimyon centre each year?").text  # doctest: +SKIP
 """
 
-from rag.assistant import Assistant, ask
+from rag.assistant import Assistant, Chat, ask
 from rag.errors import IndexMismatchError, UserError
 from rag.indexing import build_index
 from rag.schema import Answer, Article, Chunk, Citation, IndexReport, Passage
@@ -15,6 +15,7 @@ __all__ = [
     "Answer",
     "Article",
     "Assistant",
+    "Chat",
     "Chunk",
     "Citation",
     "IndexMismatchError",

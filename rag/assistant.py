@@ -77,6 +77,10 @@ class Assistant:
     def close(self) -> None:
         self.store.close()
 
+    def chat(self) -> "Chat":
+        """A conversation: ``chat.ask(...)`` passes the earlier turns as history."""
+        return Chat(self)
+
     def search(self, query: str, k: int = 5, filters: Mapping[str, Any] | None = None) -> list[Passage]:
         """The ``k`` passages most relevant to ``query``, best first, each with its score."""
         if k < 1:
@@ -130,6 +134,29 @@ def _pieces(answer: Answer) -> Iterator[str | Answer]:
     """A composed answer as sentence-sized pieces (each up to its ``[n]``), then the answer."""
     yield from (piece for piece in re.split(r"(?<=\])(?= )", answer.text) if piece)
     yield answer
+
+
+class Chat:
+    """A conversation with an assistant: each question sees the turns before it.
+
+    >>> chat = assistant.chat()  # doctest: +SKIP
+    >>> chat.ask("Who led the NATO delegation to Uzbekistan?")  # doctest: +SKIP
+    >>> chat.ask("Which centre did he tour?").query  # doctest: +SKIP
+    """
+
+    def __init__(self, assistant: Assistant) -> None:
+        self.assistant = assistant
+        self.history: list[tuple[str, str]] = []
+
+    def ask(self, question: str, k: int | None = None, filters: Mapping[str, Any] | None = None) -> Answer:
+        """Answer ``question`` in the context of this conversation, and remember the turn."""
+        answer = self.assistant.ask(question, history=self.history, k=k, filters=filters)
+        self.history.append((answer.question, answer.text))
+        return answer
+
+    def reset(self) -> None:
+        """Forget the conversation so far."""
+        self.history.clear()
 
 
 _loaded: dict[Path, Assistant] = {}
