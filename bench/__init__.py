@@ -1,0 +1,1 @@
+"""Speed and scale benchmark of the retrieval assistant: ``python -m bench`` (see bench/README.md)."""

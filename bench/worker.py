@@ -1,0 +1,139 @@
+"""One measurement in a fresh process: ``python -m bench.worker build|query JSON``.
+
+Run by ``bench.run`` as a subprocess so that every build and every loaded assistant has
+its own peak RSS (VmHWM of the process, printed in the result) and a cold start
+that is really cold (imports, model load, index read). Prints one JSON object on the
+last line of stdout.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+
+STARTED = time.perf_counter()
+
+
+def _peak_rss_mb() -> float:
+    """Peak RSS of this process's own address space (VmHWM).
+
+    Not ``ru_maxrss``: Linux carries the parent's peak across fork and exec into it, so a child
+    of a big parent would report at least the parent's size."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+
+
+def _settings(overrides: dict):
+    from rag.settings import resolve
+
+    return resolve(env={}, progress=False, **overrides)  # env={}: RAG_* variables of the caller do not leak in
+
+
+def build(args: dict) -> dict:
+    """Build (or update) an index, as ``rag index`` would.
+
+    With ``preload`` the embedder is loaded first, so build_s is chunking, embedding and
+    writing alone; without it (re-runs) build_s includes loading the model when the build needs it."""
+    began = time.perf_counter()
+    from rag.embedding import get_embedder
+    from rag.indexing import build_index
+
+    settings = _settings(args["settings"])
+    imported = time.perf_counter()
+    if args.get("preload", True):
+        get_embedder(settings.model, settings.device, settings.backend)
+    loaded = time.perf_counter()
+    report = build_index(args["corpus"], args["index"], settings=settings)
+    return {
+        "import_s": imported - began,
+        "model_load_s": loaded - imported,
+        "build_s": report.seconds,
+        "passages": report.chunks,
+        "embedded": report.embedded,
+        "articles_added": report.added,
+        "articles_updated": report.updated,
+        "wall_s": time.perf_counter() - STARTED,
+        "peak_rss_mb": _peak_rss_mb(),
+    }
+
+
+def _percentiles(seconds: list[float]) -> dict[str, float]:
+    import numpy as np
+
+    ms = np.asarray(seconds) * 1000
+    return {"p50_ms": float(np.percentile(ms, 50)), "p95_ms": float(np.percentile(ms, 95)), "mean_ms": float(ms.mean())}
+
+
+def _timed(call, items) -> list[float]:
+    times = []
+    for item in items:
+        began = time.perf_counter()
+        call(item)
+        times.append(time.perf_counter() - began)
+    return times
+
+
+def _recall_at_k(vectors, queries, k: int) -> float:
+    """Share of the exact top-k (brute force over the stored vectors) that the index returns."""
+    import numpy as np
+
+    k = min(k, vectors.ntotal)
+    stored = vectors.reconstruct_n(0, vectors.ntotal)
+    exact = np.argsort(-(queries @ stored.T), axis=1)[:, :k]
+    _, found = vectors.search(queries, k)
+    return float(np.mean([len(set(e) & set(f)) / k for e, f in zip(exact, found)]))
+
+
+def query(args: dict) -> dict:
+    """Load an assistant cold, then time search, ask and the bare vector search over the questions."""
+    began = time.perf_counter()
+    import rag
+
+    imported = time.perf_counter()
+    assistant = rag.Assistant.load(args["index"], settings=_settings(args.get("settings", {})))
+    loaded = time.perf_counter()
+    questions, k = args["questions"], args.get("k", 5)
+    first = _timed(lambda q: assistant.ask(q), questions[:1])[0]
+    for question in questions[1:4]:  # warm-up: lazy imports, allocator, caches
+        assistant.ask(question)
+    search = _timed(lambda q: assistant.search(q, k), questions)
+    ask = _timed(lambda q: assistant.ask(q), questions)
+    embed = _timed(lambda q: assistant.embedder.encode([q]), questions)
+    vectors = assistant.embedder.encode(questions)
+    store = assistant.store
+    bare = _timed(lambda v: store.vectors.search(v[None, :], 10), vectors)
+    peak = _peak_rss_mb()  # before the recall check, whose brute force copies every vector
+    return {
+        "import_s": imported - began,
+        "load_s": loaded - imported,
+        "first_ask_s": first,
+        "search": _percentiles(search),
+        "ask": _percentiles(ask),
+        "embed_query": _percentiles(embed),
+        "vector_search": _percentiles(bare),
+        "recall_at_10": _recall_at_k(store.vectors, vectors, 10),
+        "vector_index": store.manifest.get("vector_index", {"kind": "flat"}),
+        "embedder": assistant.embedder.name,
+        "passages": len(store),
+        "questions": len(questions),
+        "peak_rss_mb": peak,
+    }
+
+
+def main(argv: list[str]) -> int:
+    command, payload = argv[0], json.loads(argv[1])
+    result = {"build": build, "query": query}[command](payload)
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,45 @@
+"""The benchmark end to end on a tiny corpus with the model-free embedder: every field is there and a number."""
+
+import json
+import math
+
+from bench.__main__ import main
+from bench.synthetic import changed_copy, synthetic_corpus
+from tests.conftest import TINY, write_corpus
+
+NUMBERS = (
+    "passages", "build_s", "passages_per_s", "build_peak_rss_mb", "rerun_unchanged_s", "rerun_1pct_s",
+    "search_p50_ms", "search_p95_ms", "ask_p50_ms", "ask_p95_ms", "vector_search_p50_ms", "recall_at_10",
+    "bytes_per_passage", "loaded_peak_rss_mb", "load_s", "cold_start_s",
+)
+
+
+def test_synthetic_corpus_recombines_real_sentences(tmp_path):
+    source = write_corpus(tmp_path / "source", {f"news/{name}": text for name, text in TINY.items()})
+    target = synthetic_corpus(source, tmp_path / "synthetic", passages=20, passages_per_article=1.0)
+    files = sorted(target.rglob("syn-*.txt"))
+    assert len(files) >= 5
+    sentences = {s for text in TINY.values() for s in text.replace("\n\n", " ").split(". ")}
+    body = files[0].read_text().split("\n\n", 1)[1]
+    assert any(s.strip(".\n") in body for s in sentences)
+    changed, count = changed_copy(target, tmp_path / "changed", fraction=0.01)
+    assert count == 1 and sum(a.read_text() != b.read_text() for a, b in zip(files, sorted(changed.rglob("syn-*.txt")))) == 1
+
+
+def test_bench_writes_numbers_for_every_variant(tmp_path):
+    corpus = write_corpus(tmp_path / "corpus", {f"news/{name}": text for name, text in TINY.items()})
+    questions = tmp_path / "questions.jsonl"
+    questions.write_text("".join(json.dumps({"question": q}) + "\n" for q in ["Who cut the ribbon?", "What did the bakery win?"]))
+    out = tmp_path / "out"
+    assert main(["--corpus", str(corpus), "--model", "hashing", "--backends", "torch", "--index-types", "flat,hnsw",
+                 "--questions", str(questions), "--synthetic", "40", "--out", str(out)]) == 0
+    report = json.loads((out / "results.json").read_text())
+    assert set(report["corpora"]) == {"corpus", "synthetic-40"}
+    for result in report["corpora"].values():
+        assert set(result["variants"]) == {"torch/flat", "torch/hnsw"}
+        for row in result["variants"].values():
+            for key in NUMBERS:
+                assert isinstance(row[key], (int, float)) and math.isfinite(row[key]), key
+            assert row["rerun_1pct_embedded"] >= 1
+        assert result["variants"]["torch/hnsw"]["vector_index"]["kind"] == "hnsw"
+    assert "torch/hnsw" in (out / "results.txt").read_text()
