@@ -65,12 +65,20 @@ def server(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def assistant(server, tmp_path_factory):
+def seed_index(tmp_path_factory):
     index = tmp_path_factory.mktemp("seed-index")
     rag.build_index(SEEDS, index, progress=False)
-    # A small prompt and reply keep the test quick on two CPU cores; the timeout is generous
-    # because a busy machine must not turn this test into a test of the fallback.
-    loaded = rag.Assistant.load(index, composer="llm", llm_base_url=server, k=3, llm_context_tokens=1000, llm_timeout=240)
+    return index
+
+
+# A small prompt keeps the tests quick on two CPU cores; the timeout is generous
+# because a busy machine must not turn a test into a test of the fallback.
+LLM_SETTINGS = {"composer": "llm", "k": 3, "llm_context_tokens": 1000, "llm_timeout": 240}
+
+
+@pytest.fixture(scope="module")
+def assistant(server, seed_index):
+    loaded = rag.Assistant.load(seed_index, llm_base_url=server, **LLM_SETTINGS)
     loaded.composer.max_tokens = 120
     return loaded
 
@@ -103,3 +111,18 @@ def test_streamed_answer_from_a_real_llm_is_checked_and_cited(assistant):
     assert flagged, f"the 135M model wrote nothing unsupported this time:\n{answer.text}\n{second.text}"
     for sentence in flagged:
         assert not re.search(r"\[\d+\]", sentence), "an unsupported sentence is never cited"
+
+
+def test_the_chat_page_shows_the_llm_tokens_as_they_come(server, seed_index):
+    ui_app = pytest.importorskip("ui.app", reason="the chat needs gradio")
+    demo = ui_app.build_app(str(seed_index), None, llm_base_url=server, **LLM_SETTINGS)
+    demo.rag_pool.default.composer.max_tokens = 120
+    try:
+        respond = next(f.fn for f in demo.fns.values() if getattr(f.fn, "__name__", "") == "respond")
+        updates = list(respond("How many troops train at the Chimyon centre each year?", None, 3, "hybrid"))
+    finally:
+        demo.rag_pool.close()
+    drafts = [u[0][-1]["content"] for u in updates if isinstance(u[0], list) and "rag-draft" in u[0][-1]["content"]]
+    assert len(set(drafts)) >= 2, "the draft grows token by token in the page"
+    final = updates[-1][0][-1]["content"]
+    assert "rag-draft" not in final and "LLM writer" not in final, "the checked answer replaces the draft"

@@ -231,7 +231,16 @@ def build_app(index_dir: str, corpus_dir: str | None = None, **settings: Any) ->
         yield messages, gr.skip(), gr.skip(), ""
         try:
             with pool.use(mode) as assistant:
-                answer = assistant.ask(text, history=conversation["history"], k=int(k) if k else None)
+                live = hasattr(assistant.composer, "stream")  # an LLM writer: its tokens show as they come
+                drafted = ""
+                for piece in assistant.ask_stream(text, history=conversation["history"], k=int(k) if k else None):
+                    if isinstance(piece, rag.Answer):
+                        answer = piece
+                        break
+                    drafted += piece
+                    if live:
+                        draft = {"role": "assistant", "content": render.draft_html(drafted)}
+                        yield messages + [draft], gr.skip(), gr.skip(), gr.skip()
                 articles = {c.doc_id: assistant.store.article(c.doc_id) for c in answer.citations}
         except rag.UserError as exc:
             messages.append({"role": "assistant", "content": render.error_html(str(exc))})
@@ -243,11 +252,13 @@ def build_app(index_dir: str, corpus_dir: str | None = None, **settings: Any) ->
             messages.append({"role": "assistant", "content": failed})
             yield messages, {**conversation, "messages": messages}, gr.skip(), gr.skip()
             return
-        # The answer streams in a few words at a time; its source cards and the Sources panel follow it.
-        for partial in render.stream_steps(answer.text, STREAM_STEPS):
+        # A quoted answer is ready at once; it is shown a few words at a time, as the LLM's would be.
+        # The checked final text (markers corrected, unsupported sentences flagged) then replaces
+        # the draft, and its source cards and the Sources panel follow it.
+        for partial in render.stream_steps(answer.text, 1 if live else STREAM_STEPS):
             piece = render.answer_html(answer, articles.get, text=partial, cards=False)
             yield messages + [{"role": "assistant", "content": piece}], gr.skip(), gr.skip(), gr.skip()
-            time.sleep(STREAM_DELAY)
+            time.sleep(0 if live else STREAM_DELAY)
         messages.append({"role": "assistant", "content": render.answer_html(answer, articles.get)})
         history = conversation["history"] + [(text, answer.text)]
         yield messages, {"messages": messages, "history": history}, render.sources_html(answer), gr.skip()

@@ -140,6 +140,11 @@ def answer_html(answer: rag.Answer, article: ArticleLookup, text: str | None = N
     return "".join(parts)
 
 
+def draft_html(text: str) -> str:
+    """The chat message for an LLM's answer while it is being written (checked and cited once it ends)."""
+    return f'<div class="rag-answer rag-draft"><p class="rag-text">{answer_text_html(text)}</p></div>'
+
+
 def stream_steps(text: str, max_steps: int = 40) -> Iterator[str]:
     """Growing prefixes of ``text`` ending at word boundaries, at most ``max_steps`` of them, ending with ``text``."""
     words = re.findall(r"\S+\s*", text)

@@ -96,15 +96,15 @@ def test_citation_card_highlights_the_quote(page, server):
 
 def test_follow_up_sees_the_conversation(page, server, monkeypatch):
     assistant = server.pool.default
-    original = assistant.ask
+    original = assistant.ask_stream
     calls: list[tuple[str, list, object]] = []
 
     def spy(question, history=None, **kwargs):
-        answer = original(question, history=history, **kwargs)
-        calls.append((question, list(history or []), answer))
-        return answer
+        pieces = list(original(question, history=history, **kwargs))
+        calls.append((question, list(history or []), pieces[-1]))
+        return iter(pieces)
 
-    monkeypatch.setattr(assistant, "ask", spy)
+    monkeypatch.setattr(assistant, "ask_stream", spy)
     first = ask(page, "What did Lt. Gen. Janusz Adamczyk do in Uzbekistan?")
     expect(first).to_contain_text("[1]")
     follow_up = ask(page, "Which centre did he tour?")

@@ -110,6 +110,12 @@ def test_answer_html_while_streaming_has_no_cards():
     assert "rag-card" not in html and ">First</p>" in html
 
 
+def test_draft_html_escapes_the_text_and_styles_markers():
+    html = render.draft_html("Troops <b>train</b> [1")
+    assert "rag-draft" in html and "&lt;b&gt;" in html and "rag-card" not in html
+    assert '<sup class="rag-cite">[2]</sup>' in render.draft_html("Done. [2]")
+
+
 def test_abstention_lists_the_closest_passages():
     answer = rag.Answer(question="q", text="Not found in these articles.", passages=[passage(score=0.06)] * 4,
                         abstained=True)
