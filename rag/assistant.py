@@ -34,7 +34,7 @@ def check_question(question: Any) -> str:
 def _adopt_index_settings(settings: Settings, manifest: dict[str, Any], explicit: set[str], index_dir: Path) -> Settings:
     """Take the index's model and chunking unless the caller asked for others (then refuse)."""
     built = manifest.get("settings", {})
-    asked = {k: getattr(settings, k) for k in settings.index_settings() if k in explicit}
+    asked = {k: v for k, v in settings.index_settings().items() if k in explicit}
     differing = {k: (built.get(k), v) for k, v in asked.items() if built.get(k) != v}
     if differing:
         detail = ", ".join(f"{k}: index has {old!r}, asked for {new!r}" for k, (old, new) in differing.items())

@@ -104,7 +104,17 @@ class HashingEmbedder:
         return _normalise(vectors)
 
 
-BACKENDS = ("torch", "onnx", "onnx-int8")
+BACKENDS = ("auto", "torch", "onnx", "onnx-int8")
+
+
+def concrete_backend(name: str, backend: str) -> str:
+    """``backend``, with ``auto`` resolved: ``onnx-int8`` for a local model folder the ONNX exporter
+    reproduces (the packaged default is one), ``torch`` for anything else (a hub name, other architectures)."""
+    if backend != "auto" or name == HashingEmbedder.name:
+        return backend
+    from rag.onnx_backend import exportable
+
+    return "onnx-int8" if exportable(Path(model_location(name))) else "torch"
 
 
 @lru_cache(maxsize=4)
@@ -112,10 +122,12 @@ def get_embedder(name: str, device: str = "cpu", backend: str = "torch") -> Embe
     """The embedder for a model name on a runtime ``backend`` (cached per process: models are slow to load).
 
     ``torch`` is sentence-transformers; ``onnx``/``onnx-int8`` run an export of the same model in
-    ONNX Runtime (rag/onnx_backend.py) and name themselves e.g. ``all-MiniLM-L6-v2+onnx-int8``.
+    ONNX Runtime (rag/onnx_backend.py) and name themselves e.g. ``all-MiniLM-L6-v2+onnx-int8``;
+    ``auto`` picks one of those (``concrete_backend``).
     """
     if name == HashingEmbedder.name:
         return HashingEmbedder()
+    backend = concrete_backend(name, backend)
     if backend == "torch":
         return SentenceTransformerEmbedder(name, device)
     if backend in BACKENDS:

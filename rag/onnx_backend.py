@@ -1,12 +1,14 @@
-"""Sentence embeddings with ONNX Runtime: the same model as sentence-transformers, faster on CPU.
+"""Sentence embeddings with ONNX Runtime: the same model as sentence-transformers, lighter on CPU.
 
 The packaged all-MiniLM-L6-v2 (or any local sentence-transformers folder of a BERT-like
 model with mean pooling and normalisation) is exported once with ``torch.onnx.export``,
 mean pooling and L2 normalisation included in the graph, and for ``onnx-int8`` quantised
 with ONNX Runtime's dynamic int8 quantisation. The files live in
-``~/.cache/rag/onnx/<model fingerprint>/``, so the export (about 10 s) happens once per
+``~/.cache/rag/onnx/<model fingerprint>/``, so the export (15-20 s) happens once per
 model; loading afterwards needs neither torch nor transformers, only ``onnxruntime``
-and ``tokenizers``.
+and ``tokenizers``. On a 2-core AVX2 laptop-class CPU (bench/README.md) onnx-int8 loads in
+0.2 s instead of 5 s, serves in ~200 MB instead of ~900 MB, embeds a query in 5 ms instead
+of 14 and passages 1.25x faster, at cosine >= 0.995 to the torch vectors.
 
 We export ourselves rather than use ``SentenceTransformer(backend="onnx")`` because its
 extra (``optimum-onnx``) downgrades sentence-transformers, transformers and huggingface-hub.
@@ -31,7 +33,7 @@ from rag.errors import UserError
 
 log = logging.getLogger("rag")
 
-# Backend name -> exported file. "onnx" is fp32; "onnx-int8" has int8 weights in MatMul/Gemm.
+# Backend name -> exported file. "onnx" is fp32; "onnx-int8" has int8 weights in most MatMuls.
 VARIANTS = {"onnx": "model.onnx", "onnx-int8": "model-int8.onnx"}
 CACHE_ROOT = Path.home() / ".cache" / "rag" / "onnx"
 # Bump when the exported graph changes, so old cached exports are not reused.
@@ -83,6 +85,15 @@ def _check_exportable(model_dir: Path) -> int:
         )
     bert_config = model_dir / "sentence_bert_config.json"
     return int(json.loads(bert_config.read_text()).get("max_seq_length", 256)) if bert_config.is_file() else 256
+
+
+def exportable(model_dir: Path) -> bool:
+    """Whether ``model_dir`` is a local model folder this exporter reproduces faithfully."""
+    try:
+        _check_exportable(model_dir)
+    except UserError:
+        return False
+    return True
 
 
 def _export_fp32(model_dir: Path, target: Path) -> None:

@@ -5,10 +5,11 @@ import json
 import numpy as np
 import pytest
 
-from rag.embedding import HashingEmbedder, get_embedder, model_location
+from rag.embedding import HashingEmbedder, concrete_backend, get_embedder, model_location
 from rag.errors import UserError
 from rag.onnx_backend import OnnxEmbedder, _check_exportable
 from rag.reading import read_corpus
+from rag.settings import Settings
 from tests.conftest import SEEDS
 
 MODEL = "all-MiniLM-L6-v2"
@@ -21,6 +22,14 @@ def test_unknown_backend_lists_the_choices():
 
 def test_hashing_ignores_the_backend():
     assert isinstance(get_embedder("hashing", "cpu", "onnx-int8"), HashingEmbedder)
+
+
+def test_auto_backend_is_onnx_int8_for_an_exportable_folder_and_torch_otherwise(tmp_path):
+    assert concrete_backend(MODEL, "auto") == "onnx-int8"
+    assert Settings(backend="auto").index_settings()["backend"] == "onnx-int8", "an index records what ran"
+    assert concrete_backend("sentence-transformers/all-mpnet-base-v2", "auto") == "torch", "a hub name"
+    assert concrete_backend(str(tmp_path), "auto") == "torch", "a folder that is no exportable model"
+    assert concrete_backend(MODEL, "torch") == "torch" and concrete_backend("hashing", "auto") == "auto"
 
 
 def test_a_model_the_exporter_cannot_reproduce_is_refused(tmp_path):
