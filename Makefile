@@ -5,6 +5,8 @@ PIP := $(PY) -m pip
 # The default corpus and where its index lives.
 CORPUS ?= seeds
 INDEX ?= index
+# Where `make chat` serves the page.
+PORT ?= 7860
 
 .PHONY: install install-dev browser chat index test unit eval-gate eval-bbc clean
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -35,7 +37,7 @@ index: install
 	$(VENV)/bin/rag index $(CORPUS) --index $(INDEX)
 
 chat: index
-	$(VENV)/bin/rag chat --index $(INDEX) --corpus $(CORPUS)
+	$(VENV)/bin/rag chat --index $(INDEX) --corpus $(CORPUS) --port $(PORT)
 
 unit: install-dev
 	$(PY) -m pytest -q
