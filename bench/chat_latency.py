@@ -52,7 +52,9 @@ WATCH = """
     if (window.__first === null && bot.innerText.trim().length > 0) window.__first = performance.now();
     if (window.__done === null && bot.querySelector('.rag-cards, .rag-error')) window.__done = performance.now();
   };
-  new MutationObserver(look).observe(chat, {subtree: true, childList: true, characterData: true});
+  if (window.__observer) window.__observer.disconnect();  // the last question's watcher
+  window.__observer = new MutationObserver(look);
+  window.__observer.observe(chat, {subtree: true, childList: true, characterData: true});
 }
 """
 
