@@ -35,16 +35,19 @@ class Settings:
     device: str = "cpu"
     # Embedding runtime: "torch" (sentence-transformers), "onnx" / "onnx-int8" (ONNX Runtime, exported
     # locally), or "auto": onnx-int8 where the model is a folder the exporter reproduces (the packaged
-    # default is), else torch. On BBC onnx-int8 built 1.4x faster, searched 2.4x and answered 1.9x
-    # faster in a quarter of the memory, with every gated eval metric within a point of torch (README).
+    # default is), else torch. On BBC (python -m bench) onnx-int8 embedded 1.25x faster, searched 2.1x
+    # and answered 1.6x faster in a third of the memory, every gated eval metric within a point of torch.
     backend: str = "auto"
     # Vector index (rag/vector_index.py): "flat" (exact), "hnsw" (approximate graph) or "auto":
     # hnsw from hnsw_threshold passages up. efSearch is stored in the index; changing any of
     # these rebuilds the vector index from the embedding cache on the next `rag index`.
     index_type: str = "auto"
     hnsw_threshold: int = 50_000
-    hnsw_ef_construction: int = 80
-    hnsw_ef_search: int = 128
+    # On 115,737 real passage vectors (bench/README.md) efConstruction 80 reached recall@10 0.948
+    # at efSearch 128 and 0.973-0.984 at 512 (graph builds vary); efConstruction 200 gave 0.992 at
+    # 256 and 0.997 at 512 (~2 ms; exact search 17 ms), for a graph rebuild of 57 s instead of 24 s.
+    hnsw_ef_construction: int = 200
+    hnsw_ef_search: int = 512
     # Hybrid beat dense and BM25 on MRR@10 and passage Recall@5 on both eval sets (README table).
     retriever: str = "hybrid"
     # Hybrid retrieval: reciprocal-rank fusion of this many dense and BM25 candidates.
