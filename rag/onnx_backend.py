@@ -28,6 +28,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from rag.errors import UserError
 
@@ -201,14 +202,19 @@ def export(model_dir: Path, cache_root: Path | None = None) -> Path:
         return folder
     folder.mkdir(parents=True, exist_ok=True)
     log.info("exporting %s to ONNX in %s (once per model)", model_dir, folder)
-    with tempfile.TemporaryDirectory(dir=folder) as scratch:
+    # ~20 s on two cores, the first time a machine uses the model: say so on a terminal rather than look stuck.
+    steps = tqdm(total=3, desc="preparing the ONNX model (once per machine)", unit="step", leave=False, disable=None)
+    with steps, tempfile.TemporaryDirectory(dir=folder) as scratch:
         staged_fp32, staged_int8 = Path(scratch) / fp32.name, Path(scratch) / int8.name
         raw = Path(scratch) / "raw.onnx"
         with _quiet():
             _export_fp32(model_dir, raw)
+        steps.update()
         _optimise(raw, staged_fp32, json.loads((model_dir / "config.json").read_text()))
+        steps.update()
         with _quiet():
             _quantise(staged_fp32, staged_int8)
+        steps.update()
         os.replace(staged_int8, int8)
         os.replace(staged_fp32, fp32)
     return folder
