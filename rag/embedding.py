@@ -110,6 +110,8 @@ BACKENDS = ("auto", "torch", "onnx", "onnx-int8")
 def concrete_backend(name: str, backend: str) -> str:
     """``backend``, with ``auto`` resolved: ``onnx-int8`` for a local model folder the ONNX exporter
     reproduces (the packaged default is one), ``torch`` for anything else (a hub name, other architectures)."""
+    if backend not in BACKENDS:
+        raise UserError(f"unknown embedding backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
     if backend != "auto" or name == HashingEmbedder.name:
         return backend
     from rag.onnx_backend import exportable
@@ -127,14 +129,12 @@ def get_embedder(name: str, device: str = "cpu", backend: str = "torch") -> Embe
     """
     if name == HashingEmbedder.name:
         return HashingEmbedder()
-    backend = concrete_backend(name, backend)
+    backend = concrete_backend(name, backend)  # checks the name, too
     if backend == "torch":
         return SentenceTransformerEmbedder(name, device)
-    if backend in BACKENDS:
-        from rag.onnx_backend import OnnxEmbedder
+    from rag.onnx_backend import OnnxEmbedder
 
-        return OnnxEmbedder(name, model_location(name), backend)
-    raise UserError(f"unknown embedding backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
+    return OnnxEmbedder(name, model_location(name), backend)
 
 
 class EmbeddingCache:

@@ -18,6 +18,8 @@ MODEL = "all-MiniLM-L6-v2"
 def test_unknown_backend_lists_the_choices():
     with pytest.raises(UserError, match="torch, onnx, onnx-int8"):
         get_embedder(MODEL, "cpu", "tensorrt")
+    with pytest.raises(UserError, match="unknown embedding backend 'tensorrt'"):
+        Settings(backend="tensorrt").index_settings()  # before any index is compared with it
 
 
 def test_hashing_ignores_the_backend():
