@@ -24,7 +24,7 @@ from ui.uploads import ALLOWED_SUFFIXES, MAX_UPLOAD_BYTES, save_uploads
 
 log = logging.getLogger("rag.ui")
 
-STREAM_DELAY = 0.03  # seconds between streamed pieces of an answer
+STREAM_DELAY = 0.015  # seconds between streamed pieces of a quoted answer (whole in under half a second)
 STREAM_STEPS = 30  # an answer streams in at most this many pieces
 MAX_K = 20
 NO_CORPUS = "no corpus folder is configured (start with --corpus DIR)"
