@@ -15,7 +15,7 @@ from rag.indexing import build_index
 from rag.retrieval import make_retriever
 from rag.schema import Answer, Passage
 from rag.sentences import get_splitter
-from rag.settings import Settings, resolve
+from rag.settings import INDEX_KEYS, Settings, resolve
 from rag.store import IndexStore
 
 MAX_QUESTION_CHARS = 4000
@@ -39,7 +39,7 @@ def _adopt_index_settings(settings: Settings, manifest: dict[str, Any], explicit
     if differing:
         detail = ", ".join(f"{k}: index has {old!r}, asked for {new!r}" for k, (old, new) in differing.items())
         raise IndexMismatchError(f"index {index_dir} was built with other settings ({detail}); rebuild it with: rag index CORPUS --index {index_dir}")
-    return replace(settings, **{k: v for k, v in built.items() if k in settings.index_settings()})
+    return replace(settings, **{k: v for k, v in built.items() if k in INDEX_KEYS})
 
 
 class Assistant:
@@ -65,7 +65,7 @@ class Assistant:
         # Index settings the caller chose (arguments, config file or environment) must match the index.
         defaults = Settings()
         explicit = {k for k, v in settings.items() if v is not None}
-        explicit |= {k for k in config.index_settings() if getattr(config, k) != getattr(defaults, k)}
+        explicit |= {k for k in INDEX_KEYS if getattr(config, k) != getattr(defaults, k)}
         return cls(store, _adopt_index_settings(config, store.manifest, explicit, Path(index_dir)))
 
     @classmethod

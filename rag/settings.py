@@ -17,6 +17,8 @@ from rag.errors import UserError
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 CONFIG_FILE = "rag.toml"
+# The settings that shape an index: a mismatch on load means rebuild.
+INDEX_KEYS = ("model", "backend", "tokenizer", "sentence_splitter", "chunk_tokens", "chunk_overlap")
 ENV_PREFIX = "RAG_"
 
 
@@ -89,8 +91,7 @@ class Settings:
         """The settings an index is built with (``backend`` "auto" resolved); a mismatch on load means rebuild."""
         from rag.embedding import concrete_backend
 
-        keys = ("model", "backend", "tokenizer", "sentence_splitter", "chunk_tokens", "chunk_overlap")
-        chosen = {key: getattr(self, key) for key in keys}
+        chosen = {key: getattr(self, key) for key in INDEX_KEYS}
         chosen["backend"] = concrete_backend(self.model, self.backend)
         return chosen
 

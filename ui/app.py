@@ -237,8 +237,8 @@ def build_app(index_dir: str, corpus_dir: str | None = None, **settings: Any) ->
                     if isinstance(piece, rag.Answer):
                         answer = piece
                         break
-                    drafted += piece
                     if live:
+                        drafted += piece
                         draft = {"role": "assistant", "content": render.draft_html(drafted)}
                         yield messages + [draft], gr.skip(), gr.skip(), gr.skip()
                 articles = {c.doc_id: assistant.store.article(c.doc_id) for c in answer.citations}
