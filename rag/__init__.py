@@ -6,9 +6,9 @@
 """
 
 from rag.assistant import Assistant, Chat, ask
-from rag.errors import IndexMismatchError, UserError
-from rag.indexing import build_index
-from rag.schema import Answer, Article, Chunk, Citation, IndexReport, Passage
+from rag.errors import IndexBusyError, IndexMismatchError, UserError
+from rag.indexing import build_index, index_info, plan_index
+from rag.schema import Answer, Article, Chunk, Citation, IndexInfo, IndexReport, Passage
 from rag.settings import Settings, resolve
 
 __all__ = [
@@ -18,6 +18,8 @@ __all__ = [
     "Chat",
     "Chunk",
     "Citation",
+    "IndexBusyError",
+    "IndexInfo",
     "IndexMismatchError",
     "IndexReport",
     "Passage",
@@ -25,5 +27,7 @@ __all__ = [
     "UserError",
     "ask",
     "build_index",
+    "index_info",
+    "plan_index",
     "resolve",
 ]

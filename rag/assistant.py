@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import operator
 import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
-from rag.composer import make_composer
+from rag.composer import abstention, make_composer
 from rag.embedding import get_embedder
 from rag.errors import IndexMismatchError, UserError
 from rag.followup import rewrite_query
@@ -17,18 +18,36 @@ from rag.schema import Answer, Passage
 from rag.sentences import get_splitter
 from rag.settings import INDEX_KEYS, Settings, resolve
 from rag.store import IndexStore
+from rag.terms import content_terms
 
 MAX_QUESTION_CHARS = 4000
 Turn = tuple[str, str] | Mapping[str, str]
 
 
 def check_question(question: Any) -> str:
-    """The question stripped; empty or over-long questions are user errors."""
-    if not isinstance(question, str) or not question.strip():
+    """The question stripped; non-text, invalid, empty or over-long questions are user errors."""
+    if not isinstance(question, str):
+        raise UserError(f"the question must be text, not {type(question).__name__}")
+    try:
+        question.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates: undecodable bytes smuggled in by surrogateescape
+        raise UserError("the question is not valid text (invalid UTF-8); ask it again in plain text") from None
+    if not question.strip():
         raise UserError("the question is empty; ask something about the articles")
     if len(question) > MAX_QUESTION_CHARS:
         raise UserError(f"the question is too long ({len(question):,} characters; the limit is {MAX_QUESTION_CHARS:,})")
     return question.strip()
+
+
+def check_k(k: Any) -> int:
+    """``k`` (passages to retrieve) must be a whole number of at least 1: 0 never means "the default"."""
+    try:
+        k = operator.index(k)  # int and numpy integers; not floats or strings
+    except TypeError:
+        raise UserError(f"k must be a whole number, not {k!r}") from None
+    if k < 1 or isinstance(k, bool):
+        raise UserError(f"k must be at least 1 (got {k})")
+    return k
 
 
 def _adopt_index_settings(settings: Settings, manifest: dict[str, Any], explicit: set[str], index_dir: Path) -> Settings:
@@ -83,9 +102,18 @@ class Assistant:
 
     def search(self, query: str, k: int = 5, filters: Mapping[str, Any] | None = None) -> list[Passage]:
         """The ``k`` passages most relevant to ``query``, best first, each with its score."""
-        if k < 1:
-            raise UserError("k must be at least 1")
-        return self.retriever.search(check_question(query), k, filters)
+        return self.retriever.search(check_question(query), check_k(k), filters)
+
+    def knows_words_of(self, query: str) -> bool:
+        """Whether the index holds any content term of ``query`` at all.
+
+        A question in another script than the articles, or of emoji only, shares no term with
+        them: dense search would still return its nearest (unrelated) passages, so we abstain."""
+        return self.store.knows_any(content_terms(query))
+
+    def _answerable(self, question: str, query: str, passages: list[Passage]) -> Answer | None:
+        """The abstention for a query the index knows no word of; None when it may be answered."""
+        return None if self.knows_words_of(query) else abstention(question, passages, query, confidence=0.0)
 
     def ask(
         self,
@@ -97,8 +125,8 @@ class Assistant:
         """Answer ``question`` by quoting the articles; ``history`` is earlier (question, answer) turns."""
         question = check_question(question)
         query = self.query_for(question, history)
-        passages = self.search(query, k or self.settings.k, filters)
-        return self.composer.compose(question, passages, query=query)
+        passages = self.search(query, self.settings.k if k is None else k, filters)
+        return self._answerable(question, query, passages) or self.composer.compose(question, passages, query=query)
 
     def ask_stream(
         self,
@@ -115,7 +143,10 @@ class Assistant:
         """
         question = check_question(question)
         query = self.query_for(question, history)
-        passages = self.search(query, k or self.settings.k, filters)
+        passages = self.search(query, self.settings.k if k is None else k, filters)
+        unknown = self._answerable(question, query, passages)
+        if unknown is not None:
+            return _pieces(unknown)
         stream = getattr(self.composer, "stream", None)
         if stream is not None:
             return stream(question, passages, query=query)

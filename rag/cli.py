@@ -11,11 +11,11 @@ import json
 import logging
 import sys
 from importlib.metadata import entry_points
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, NoReturn, Sequence
 
-from rag.assistant import Assistant, check_question
+from rag.assistant import Assistant, check_k, check_question
 from rag.errors import UserError
-from rag.indexing import build_index
+from rag.indexing import build_index, index_info
 from rag.schema import Answer, Passage
 
 DEFAULT_CORPUS = "seeds"
@@ -53,19 +53,28 @@ def format_passages(passages: list[Passage]) -> str:
 
 def _question(text: str) -> str:
     """``-`` reads the question from standard input (for long or scripted questions)."""
-    return sys.stdin.read() if text == "-" else text
+    if text != "-":
+        return text
+    data = sys.stdin.buffer.read()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UserError("the question on standard input is not valid UTF-8 text") from None
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    report = build_index(args.corpus, args.index, progress=not args.quiet)
-    for doc_id, reason in report.skipped:
-        print(f"skipped {doc_id}: {reason}", file=sys.stderr)
+    corpus = args.corpus
+    if corpus is None and index_info(args.index) is None:
+        corpus = DEFAULT_CORPUS  # a new index with no folder named: the seed articles
+    # Skipped files were each logged once as they were read; the summary counts them.
+    report = build_index(corpus, args.index, wait=not args.no_wait, replace=args.replace, progress=not args.quiet)
     _print_json(report.to_dict()) if args.json else print(report.summary())
     return 0
 
 
 def cmd_search(args: argparse.Namespace) -> int:
     query = check_question(_question(args.query))
+    check_k(args.k)
     assistant = Assistant.load(args.index)
     passages = assistant.search(query, k=args.k)
     _print_json([p.to_dict() for p in passages]) if args.json else print(format_passages(passages))
@@ -94,6 +103,8 @@ def _ask_loop(assistant: Assistant) -> int:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     question = None if args.question is None else check_question(_question(args.question))
+    if args.k is not None:
+        check_k(args.k)
     assistant = Assistant.load(args.index)
     if question is None:
         return _ask_loop(assistant)
@@ -104,8 +115,13 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def _add_core_commands(commands: argparse._SubParsersAction) -> None:
     index = commands.add_parser("index", help="build or update an index from a folder of articles")
-    index.add_argument("corpus", nargs="?", default=DEFAULT_CORPUS, help="article folder (default: seeds)")
+    index.add_argument(
+        "corpus", nargs="?", default=None,
+        help="article folder (default: the folder the index was built from; seeds/ for a new index)",
+    )
     index.add_argument("--index", default=DEFAULT_INDEX, help="index folder (default: index)")
+    index.add_argument("--replace", action="store_true", help="rebuild the index from another folder than it records")
+    index.add_argument("--no-wait", action="store_true", help="exit 2 instead of waiting when another build holds the index")
     index.add_argument("--json", action="store_true", help="print the report as JSON")
     index.add_argument("--quiet", action="store_true", help="no progress bars")
     index.set_defaults(run=cmd_index)
@@ -134,8 +150,15 @@ def _add_plugin_commands(commands: argparse._SubParsersAction) -> None:
             print(f"rag: warning: command {entry.name!r} unavailable ({exc})", file=sys.stderr)
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage mistakes as one line on stderr and exit 2, like every other user error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="rag", description="Cited answers from a folder of news articles.")
+    parser = _Parser(prog="rag", description="Cited answers from a folder of news articles.")
     parser.add_argument("-v", "--verbose", action="store_true", help="more logging")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_core_commands(commands)

@@ -7,3 +7,7 @@ class UserError(Exception):
 
 class IndexMismatchError(UserError):
     """The index on disk was built with other settings or a newer format."""
+
+
+class IndexBusyError(UserError):
+    """Another process (or thread) is writing this index and the caller chose not to wait."""

@@ -14,13 +14,24 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from rag.chunking import chunk_article, embedding_text
+from rag.errors import UserError
 from rag.lexical import PARAMS as LEXICAL_PARAMS
 from rag.embedding import EmbeddingCache, embed_missing, get_embedder, text_hash
-from rag.reading import read_corpus
-from rag.schema import Article, Chunk, IndexReport
+from rag.locking import index_writer
+from rag.reading import Corpus, read_corpus
+from rag.schema import Article, Chunk, IndexInfo, IndexReport
 from rag.sentences import get_splitter
 from rag.settings import Settings, resolve
-from rag.store import CACHE_DB, IndexStore, StoredChunk, read_manifest, write_generation
+from rag.store import (
+    CACHE_DB,
+    IndexStore,
+    StoredChunk,
+    check_index_folder,
+    newest_date,
+    read_article_hashes,
+    read_manifest,
+    write_generation,
+)
 from rag.tokens import load_encoding
 from rag.vector_index import is_outdated, spec_for
 
@@ -100,14 +111,21 @@ def _reused(article: Article, rows: list[StoredChunk]) -> list[tuple[Chunk, str]
 
 def _chunk_all(articles: list[Article], previous: _Previous, settings: Settings) -> list[tuple[Chunk, str]]:
     """Every chunk with the hash of its embedding text; unchanged articles keep their chunks."""
-    chunker = None
+
+    def reusable(article: Article) -> list[StoredChunk] | None:
+        rows = previous.chunks.get(article.doc_id)
+        return rows if rows and previous.hashes.get(article.doc_id) == article.content_hash else None
+
+    # Loaded before the chunking bar starts: the model (and its one-off ONNX export, with its
+    # own named progress bar) must not look like a stalled "chunking 1/2".
+    chunker = _Chunker(settings) if any(reusable(a) is None for a in articles) else None
     result: list[tuple[Chunk, str]] = []
     for article in tqdm(articles, desc="chunking", unit="article", disable=not settings.progress, leave=False):
-        rows = previous.chunks.get(article.doc_id)
-        if rows and previous.hashes.get(article.doc_id) == article.content_hash:
+        rows = reusable(article)
+        if rows is not None:
             result.extend(_reused(article, rows))
             continue
-        chunker = chunker or _Chunker(settings)
+        assert chunker is not None
         result.extend((c, text_hash(embedding_text(c.title, c.text))) for c in chunker(article))
     return result
 
@@ -135,25 +153,75 @@ def _manifest(settings: Settings, dimension: int, articles: list[Article], chunk
     }
 
 
-def build_index(corpus_dir: str | Path = "seeds", index_dir: str | Path = "index", **settings: Any) -> IndexReport:
+def recorded_corpus(index_dir: str | Path) -> Path | None:
+    """The corpus folder the index in ``index_dir`` was built from (None: no index, or none recorded).
+
+    Indexes built before paths were stored resolved hold the path as given, relative to the
+    working directory of that build; it is resolved against the current one.
+    """
+    manifest = read_manifest(Path(index_dir))
+    recorded = (manifest or {}).get("corpus_dir")
+    return Path(recorded).resolve() if recorded else None
+
+
+def _corpus_folder(corpus_dir: str | Path | None, index_dir: Path, replace: bool) -> Path:
+    """The folder to index: the one given, else the one the index records; a different one only with ``replace``."""
+    recorded = recorded_corpus(index_dir)
+    if corpus_dir is None:
+        if recorded is None:
+            raise UserError(f"no corpus folder given and index {index_dir} records none; name one: rag index CORPUS --index {index_dir}")
+        return recorded
+    chosen = Path(corpus_dir).resolve()
+    if recorded is not None and chosen != recorded and not replace:
+        raise UserError(
+            f"index {index_dir} holds the articles of {recorded}, not {chosen}; re-index it with "
+            f"`rag index --index {index_dir}`, or add --replace (replace=True) to rebuild it from {chosen}"
+        )
+    return chosen
+
+
+def build_index(
+    corpus_dir: str | Path | None = None,
+    index_dir: str | Path = "index",
+    *,
+    wait: bool = True,
+    replace: bool = False,
+    **settings: Any,
+) -> IndexReport:
     """Build or incrementally update the index in ``index_dir`` from the articles in ``corpus_dir``.
 
-    Only new or changed articles are chunked and embedded; an unchanged folder is not
-    rewritten at all. ``settings`` override ``Settings`` fields (e.g. ``chunk_tokens=200``).
+    ``corpus_dir=None`` re-indexes the folder the index records. A folder other than the
+    recorded one is refused (``UserError``) unless ``replace=True``. One writer at a time:
+    while another build holds the index, this one waits (saying who holds it), or with
+    ``wait=False`` raises ``IndexBusyError``. Only new or changed articles are chunked and
+    embedded; an unchanged folder is not rewritten at all. ``settings`` override
+    ``Settings`` fields (e.g. ``chunk_tokens=200``).
 
     >>> rag.build_index("seeds", "index").summary()  # doctest: +SKIP
     'added 2, updated 0, removed 0, unchanged 0; ...'
     """
     began = time.perf_counter()
     config = settings.pop("settings", None) or resolve(**settings)
-    corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
-    corpus = read_corpus(corpus_dir)
+    index_dir = Path(index_dir)
+    check_index_folder(index_dir)
+    # The clear errors (no such corpus, another corpus recorded) before the lock creates a folder.
+    if corpus_dir is not None and not Path(corpus_dir).is_dir():
+        read_corpus(Path(corpus_dir))
+    _corpus_folder(corpus_dir, index_dir, replace)
+    with index_writer(index_dir, wait=wait):
+        folder = _corpus_folder(corpus_dir, index_dir, replace)
+        corpus = read_corpus(folder, max_file_mb=config.max_file_mb)
+        return _build(corpus, folder, index_dir, config, began)
+
+
+def _build(corpus: Corpus, corpus_dir: Path, index_dir: Path, config: Settings, began: float) -> IndexReport:
     articles = _unique(corpus.articles)
     previous = _previous(index_dir, config)
     counts = _counts(articles, previous.hashes)
     chunks = _chunk_all(articles, previous, config)
     changed = counts["added"] or counts["updated"] or counts["removed"] or not previous.reusable
     changed = changed or is_outdated(read_manifest(index_dir), config, len(chunks))  # e.g. index_type changed
+    changed = changed or (read_manifest(index_dir) or {}).get("corpus_dir") != str(corpus_dir)
     embedded = 0
     if changed:
         embedder = get_embedder(config.model, config.device, config.backend)
@@ -170,5 +238,44 @@ def build_index(corpus_dir: str | Path = "seeds", index_dir: str | Path = "index
         embedded=embedded,
         seconds=time.perf_counter() - began,
         skipped=corpus.skipped,
+        hidden=corpus.hidden,
+        corpus_dir=str(corpus_dir),
         **counts,
     )
+
+
+def index_info(index_dir: str | Path = "index") -> IndexInfo | None:
+    """What the index in ``index_dir`` holds (corpus folder, counts, build time), or None if there is none.
+
+    >>> rag.index_info("index").corpus_dir  # doctest: +SKIP
+    '/home/me/rag/seeds'
+    """
+    index_dir = Path(index_dir)
+    check_index_folder(index_dir)
+    manifest = read_manifest(index_dir)
+    if manifest is None:
+        return None
+    recorded = recorded_corpus(index_dir)
+    return IndexInfo(
+        index_dir=str(index_dir),
+        corpus_dir=str(recorded) if recorded else None,
+        articles=int(manifest.get("articles", 0)),
+        chunks=int(manifest.get("chunks", 0)),
+        built_at=str(manifest.get("built_at", "")),
+        newest_date=newest_date(index_dir),
+        settings=dict(manifest.get("settings", {})),
+    )
+
+
+def plan_index(corpus_dir: str | Path | None = None, index_dir: str | Path = "index", **settings: Any) -> dict[str, int]:
+    """What ``build_index`` would do, without embedding: counts of added/updated/removed/unchanged articles.
+
+    Reads and hashes the corpus only (``corpus_dir=None``: the recorded folder), so a caller can
+    ask for confirmation before a re-index that would remove most of the articles.
+    """
+    config = settings.pop("settings", None) or resolve(**settings)
+    index_dir = Path(index_dir)
+    check_index_folder(index_dir)
+    folder = _corpus_folder(corpus_dir, index_dir, replace=True)
+    corpus = read_corpus(folder, max_file_mb=config.max_file_mb)
+    return _counts(_unique(corpus.articles), read_article_hashes(index_dir))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,11 @@ ARTICLE_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".json", ".json
 FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", re.S)
 FIRST_SENTENCE = re.compile(r"^(.{1,200}?[.!?])(?:\s|$)", re.S)
 TITLE_WORDS = 14
+# Among legacy encodings that decode a file about as cleanly as charset-normalizer's best guess,
+# Windows-1252 wins: on a few accented words its language-coherence tie-break cannot tell French
+# from Czech and picked cp1250 for "crème brûlée" ("crčme brűlée"). Chaos runs 0 (clean) to 1.
+WESTERN = "cp1252"
+CHAOS_TOLERANCE = 0.1
 
 
 class SkipFile(Exception):
@@ -39,6 +45,8 @@ class Corpus:
 
     articles: list[Article] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    # Files and folders whose names start with "." (relative paths): not read, reported once.
+    hidden: list[str] = field(default_factory=list)
 
 
 def decode(data: bytes) -> str:
@@ -53,9 +61,13 @@ def decode(data: bytes) -> str:
         pass
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data).best()
+    matches = from_bytes(data)
+    best = matches.best()
     if best is None:
         raise SkipFile("undecodable text (not UTF-8 and no other encoding fits)")
+    western = next((m for m in matches if m.encoding == WESTERN), None)
+    if western is not None and western.chaos <= best.chaos + CHAOS_TOLERANCE:
+        return str(western)
     return str(best)
 
 
@@ -67,9 +79,12 @@ def _derived_title(text: str) -> str:
 
 
 def split_title(text: str) -> tuple[str | None, str]:
-    """``(title, body)``: the first line is the title when a blank line follows it."""
+    """``(title, body)``: the first line is the title when a blank line and more text follow it.
+
+    A one-paragraph article ending in a newline ("Text.\n") has no title line: all of it is body.
+    """
     lines = text.lstrip("\n").split("\n")
-    if len(lines) >= 2 and lines[0].strip() and not lines[1].strip():
+    if len(lines) >= 3 and lines[0].strip() and not lines[1].strip() and "".join(lines[2:]).strip():
         return lines[0].strip().lstrip("#").strip(), "\n".join(lines[2:])
     return None, "\n".join(lines)
 
@@ -180,19 +195,41 @@ READERS: dict[str, Callable[[str, str], list[Article]]] = {
 }
 
 
-def article_files(folder: Path) -> Iterator[Path]:
-    """Article files below ``folder``, recursively, in a stable order; hidden files skipped."""
-    for path in sorted(folder.rglob("*")):
-        relative = path.relative_to(folder)
-        if any(part.startswith(".") for part in relative.parts):
-            continue
-        if path.is_file() and path.suffix.lower() in READERS:
+def _inside(path: Path, root: Path) -> bool:
+    return path.resolve().is_relative_to(root.resolve())
+
+
+def _walk(folder: Path, corpus: Corpus) -> Iterator[Path]:
+    """Article files below ``folder`` in a stable order. Hidden entries are recorded in
+    ``corpus.hidden`` and not entered; symlinks that lead outside the corpus are skipped."""
+    for current, dirs, files in os.walk(folder):
+        here = Path(current)
+        corpus.hidden.extend((here / n).relative_to(folder).as_posix() for n in sorted(dirs + files) if n.startswith("."))
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in dirs:
+            if (here / name).is_symlink():  # os.walk does not follow it: say so rather than drop it silently
+                _skip(corpus, (here / name).relative_to(folder).as_posix(), "symlinked folder, not followed")
+        for name in sorted(f for f in files if not f.startswith(".")):
+            path = here / name
+            if path.suffix.lower() not in READERS or not (path.is_file() or path.is_symlink()):
+                continue
+            if path.is_symlink() and not _inside(path, folder):
+                _skip(corpus, path.relative_to(folder).as_posix(), "symlink to a file outside the corpus, not followed")
+                continue
             yield path
 
 
-def read_file(path: Path, doc_id: str) -> list[Article]:
-    """Articles in one file; raises ``SkipFile`` with the reason when it has none."""
+def article_files(folder: Path) -> Iterator[Path]:
+    """Article files below ``folder``, recursively, in a stable order; hidden files skipped."""
+    yield from _walk(folder, Corpus())
+
+
+def read_file(path: Path, doc_id: str, max_file_mb: float | None = None) -> list[Article]:
+    """Articles in one file; raises ``SkipFile`` with the reason when it has none (or is over ``max_file_mb``)."""
     try:
+        size = path.stat().st_size
+        if max_file_mb is not None and size > max_file_mb * 1e6:
+            raise SkipFile(f"file is {size / 1e6:,.1f} MB, over the {max_file_mb:g} MB limit (setting max_file_mb)")
         raw = decode(path.read_bytes())
     except OSError as exc:
         raise SkipFile(f"unreadable ({exc.strerror})") from None
@@ -202,8 +239,16 @@ def read_file(path: Path, doc_id: str) -> list[Article]:
     return articles
 
 
-def read_corpus(folder: str | Path) -> Corpus:
+def _skip(corpus: Corpus, doc_id: str, reason: str) -> None:
+    log.warning("skipping %s: %s", doc_id, reason)
+    corpus.skipped.append((doc_id, reason))
+
+
+def read_corpus(folder: str | Path, max_file_mb: float | None = None) -> Corpus:
     """Every article below ``folder``; raises ``UserError`` if it is missing or has none.
+
+    Each skipped file is logged once and listed in ``Corpus.skipped``; hidden files and
+    folders (names starting with ".") are not read, and listed in ``Corpus.hidden``.
 
     >>> corpus = read_corpus("seeds")  # doctest: +SKIP
     """
@@ -211,13 +256,15 @@ def read_corpus(folder: str | Path) -> Corpus:
     if not root.is_dir():
         raise UserError(f"corpus folder not found: {root}")
     corpus = Corpus()
-    for path in article_files(root):
+    for path in _walk(root, corpus):
         doc_id = path.relative_to(root).as_posix()
         try:
-            corpus.articles.extend(read_file(path, doc_id))
+            corpus.articles.extend(read_file(path, doc_id, max_file_mb))
         except SkipFile as exc:
-            log.warning("skipping %s: %s", doc_id, exc)
-            corpus.skipped.append((doc_id, str(exc)))
+            _skip(corpus, doc_id, str(exc))
+    if corpus.hidden:
+        shown = ", ".join(corpus.hidden[:5]) + (", ..." if len(corpus.hidden) > 5 else "")
+        log.warning("not reading %d hidden file(s) or folder(s) in %s: %s", len(corpus.hidden), root, shown)
     if not corpus.articles:
         raise UserError(f"no readable articles in {root} (looked for {', '.join(ARTICLE_SUFFIXES)})")
     return corpus

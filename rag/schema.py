@@ -104,11 +104,28 @@ class IndexReport(_Serialisable):
     embedded: int
     seconds: float
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    # Files and folders whose names start with "." (.git, .DS_Store): not read, but counted.
+    hidden: list[str] = field(default_factory=list)
+    corpus_dir: str = ""
 
     def summary(self) -> str:
         """One line for people: ``added 2, updated 0, removed 0, unchanged 0 ...``."""
+        hidden = f", {len(self.hidden)} hidden not read" if self.hidden else ""
         return (
             f"added {self.added}, updated {self.updated}, removed {self.removed}, "
             f"unchanged {self.unchanged}; {self.chunks} chunks, {self.embedded} embedded, "
-            f"{len(self.skipped)} skipped, {self.seconds:.1f}s -> {self.index_dir}"
+            f"{len(self.skipped)} skipped{hidden}, {self.seconds:.1f}s -> {self.index_dir}"
         )
+
+
+@dataclass(frozen=True)
+class IndexInfo(_Serialisable):
+    """What an index holds, from its manifest: ``rag.index_info("index")``."""
+
+    index_dir: str
+    corpus_dir: str | None
+    articles: int
+    chunks: int
+    built_at: str
+    newest_date: str | None
+    settings: dict = field(default_factory=dict)

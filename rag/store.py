@@ -8,7 +8,11 @@ Layout of an index folder::
 
 A build writes a complete new generation folder, syncs it, and only then points
 ``CURRENT`` at it with ``os.replace``. A build killed at any moment therefore leaves
-the previous generation live and loadable.
+the previous generation live and loadable. Builds are serialised by ``rag.locking``.
+
+A reader keeps working when a build removes the generation it loaded: the FAISS index
+and BM25 arrays are read into memory, and the SQLite file is opened read-only and
+immutable, so its open descriptor serves every later query of the removed file.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ import json
 import os
 import shutil
 import sqlite3
+import threading
+import time
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +38,8 @@ from rag.vector_index import build_vector_index, read_vector_index
 
 # 2: BM25 stored beside the vectors.
 FORMAT_VERSION = 2
+# A reader racing a build may find its generation gone between reading CURRENT and the files.
+OPEN_ATTEMPTS = 5
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 VECTORS = "vectors.faiss"
@@ -66,20 +74,57 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
         os.fsync(handle.fileno())
 
 
+def check_index_folder(index_dir: Path) -> None:
+    """An index is a folder: a file (or anything else) at that path is a user error."""
+    if index_dir.exists() and not index_dir.is_dir():
+        raise UserError(f"{index_dir} is a file, not an index folder; give --index a folder")
+
+
 def _generation_path(index_dir: Path) -> Path | None:
     pointer = index_dir / CURRENT
-    if not pointer.is_file():
+    try:
+        name = pointer.read_text(encoding="utf-8").strip()
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
         return None
-    path = index_dir / pointer.read_text(encoding="utf-8").strip()
+    path = index_dir / name
     return path if (path / MANIFEST).is_file() else None
 
 
 def read_manifest(index_dir: Path) -> dict[str, Any] | None:
     """The live generation's manifest, or None when there is no index."""
+    for _ in range(OPEN_ATTEMPTS):
+        generation = _generation_path(index_dir)
+        if generation is None:
+            return None
+        try:
+            return json.loads((generation / MANIFEST).read_text(encoding="utf-8"))
+        except FileNotFoundError:  # a build switched generations and removed this one meanwhile
+            continue
+    return None
+
+
+def _connect_readonly(path: Path) -> sqlite3.Connection:
+    # immutable: a generation never changes, and SQLite then needs no lock or journal beside the
+    # file, so an open connection keeps serving after a later build removed the folder.
+    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True, check_same_thread=False)
+
+
+def read_article_hashes(index_dir: Path) -> dict[str, str]:
+    """doc id -> content hash of the live generation (SQLite only: no vectors loaded)."""
+    generation = _generation_path(index_dir)
+    if generation is None:
+        return {}
+    with closing(_connect_readonly(generation / CHUNKS_DB)) as db:
+        return dict(db.execute("SELECT doc_id, content_hash FROM articles"))
+
+
+def newest_date(index_dir: Path) -> str | None:
+    """The date of the newest dated article in the live generation."""
     generation = _generation_path(index_dir)
     if generation is None:
         return None
-    return json.loads((generation / MANIFEST).read_text(encoding="utf-8"))
+    with closing(_connect_readonly(generation / CHUNKS_DB)) as db:
+        return db.execute("SELECT max(date) FROM articles WHERE date IS NOT NULL").fetchone()[0]
 
 
 def check_manifest(manifest: dict[str, Any], index_dir: Path, expected: dict[str, Any] | None) -> None:
@@ -117,17 +162,29 @@ class IndexStore:
         self.manifest = manifest
         self.vectors = read_vector_index(generation / VECTORS)  # HNSW comes wrapped: filtered search stays exact
         self.bm25 = load_bm25(generation / BM25_DIR)
-        self._db = sqlite3.connect(generation / CHUNKS_DB, check_same_thread=False)
+        self._vocabulary = frozenset(self.bm25.vocab_dict)
+        self._db = _connect_readonly(generation / CHUNKS_DB)
+        # One connection serves every thread; queries and their fetches run one at a time.
+        self._db_lock = threading.Lock()
 
     @classmethod
     def open(cls, index_dir: str | Path, expected: dict[str, Any] | None = None) -> "IndexStore":
         """Open the live generation, checking its manifest against ``expected`` settings."""
         index_dir = Path(index_dir)
-        manifest = read_manifest(index_dir)
-        if manifest is None:
-            raise UserError(f"no index found in {index_dir}; build one with: rag index CORPUS --index {index_dir}")
-        check_manifest(manifest, index_dir, expected)
-        return cls(index_dir, _generation_path(index_dir), manifest)  # type: ignore[arg-type]
+        check_index_folder(index_dir)
+        for attempt in range(OPEN_ATTEMPTS):
+            generation = _generation_path(index_dir)
+            manifest = read_manifest(index_dir)
+            if manifest is None or generation is None:
+                raise UserError(f"no index found in {index_dir}; build one with: rag index CORPUS --index {index_dir}")
+            check_manifest(manifest, index_dir, expected)
+            try:
+                return cls(index_dir, generation, manifest)
+            except (FileNotFoundError, RuntimeError, sqlite3.OperationalError):
+                if _generation_path(index_dir) == generation or attempt == OPEN_ATTEMPTS - 1:
+                    raise  # not a generation switch: a damaged index
+                time.sleep(0.05)  # a build replaced it while we read it: open the new one
+        raise AssertionError("unreachable")
 
     def close(self) -> None:
         self._db.close()
@@ -135,20 +192,26 @@ class IndexStore:
     def __len__(self) -> int:
         return int(self.vectors.ntotal)
 
+    def _rows(self, sql: str, params: Iterable[Any] = ()) -> list[tuple]:
+        with self._db_lock:
+            return self._db.execute(sql, list(params)).fetchall()
+
+    def knows_any(self, terms: Iterable[str]) -> bool:
+        """Whether any of ``terms`` (content terms) occurs in the indexed texts."""
+        return any(term in self._vocabulary for term in terms)
+
     def articles(self) -> dict[str, Article]:
-        rows = self._db.execute("SELECT doc_id, title, text, date, source, url, content_hash FROM articles")
+        rows = self._rows("SELECT doc_id, title, text, date, source, url, content_hash FROM articles")
         return {row[0]: Article(*row) for row in rows}
 
     def article(self, doc_id: str) -> Article | None:
-        row = self._db.execute(
-            "SELECT doc_id, title, text, date, source, url, content_hash FROM articles WHERE doc_id = ?", (doc_id,)
-        ).fetchone()
-        return Article(*row) if row else None
+        rows = self._rows("SELECT doc_id, title, text, date, source, url, content_hash FROM articles WHERE doc_id = ?", (doc_id,))
+        return Article(*rows[0]) if rows else None
 
     def stored_chunks(self) -> dict[str, list[StoredChunk]]:
         """Chunk rows by doc id, in order."""
         by_doc: dict[str, list[StoredChunk]] = {}
-        for row in self._db.execute("SELECT doc_id, ordinal, start, end, embed_hash FROM chunks ORDER BY id"):
+        for row in self._rows("SELECT doc_id, ordinal, start, end, embed_hash FROM chunks ORDER BY id"):
             by_doc.setdefault(row[0], []).append(StoredChunk(*row))
         return by_doc
 
@@ -173,7 +236,7 @@ class IndexStore:
                 clauses.append(f"substr(a.date, 1, 10) {operator} ?")
                 params.append(bound)
         where = " AND ".join(clauses) or "1"
-        rows = self._db.execute(f"SELECT c.id FROM chunks c JOIN articles a USING (doc_id) WHERE {where}", params)
+        rows = self._rows(f"SELECT c.id FROM chunks c JOIN articles a USING (doc_id) WHERE {where}", params)
         return np.fromiter((row[0] for row in rows), dtype=np.int64)
 
     def passages(self, ids: list[int], scores: list[float]) -> list[Passage]:
@@ -181,7 +244,7 @@ class IndexStore:
         if not ids:
             return []
         marks = ",".join("?" * len(ids))
-        rows = self._db.execute(
+        rows = self._rows(
             f"SELECT c.id, c.doc_id, a.title, substr(a.text, c.start + 1, c.end - c.start), c.start, c.end, "
             f"a.date, a.source FROM chunks c JOIN articles a USING (doc_id) WHERE c.id IN ({marks})",
             ids,
