@@ -4,7 +4,8 @@ import logging
 import pytest
 
 from rag.errors import UserError
-from rag.reading import read_corpus
+from rag.reading import decode, read_corpus, split_title
+from rag.settings import Settings
 from tests.conftest import write_corpus
 
 
@@ -93,3 +94,85 @@ def test_missing_or_empty_folder_is_a_user_error(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(UserError, match="no readable articles"):
         read_corpus(tmp_path / "empty")
+
+
+NEWS = [
+    "The city council approved a new budget on Tuesday, raising spending on schools by 4 percent.",
+    "Heavy rain closed three roads in the valley overnight and officials warned of more flooding.",
+    "The local football club signed a young striker from a rival team for an undisclosed fee.",
+]
+
+
+def test_one_paragraph_articles_with_a_trailing_newline_are_kept_whole(tmp_path):
+    files = {f"{i:03d}.txt": NEWS[i % 3] + f" Report {i}.\n" for i in range(300)}
+    corpus = read_corpus(write_corpus(tmp_path, files))
+    assert len(corpus.articles) == 300 and corpus.skipped == []
+    first = next(a for a in corpus.articles if a.doc_id == "000.txt")
+    assert first.text == NEWS[0] + " Report 0."
+    assert first.title.startswith("The city council approved")
+
+
+def test_a_first_line_is_a_title_only_when_a_blank_line_and_more_text_follow():
+    assert split_title("Headline\n\nBody text.\n") == ("Headline", "Body text.\n")
+    assert split_title("Only a paragraph.\n") == (None, "Only a paragraph.\n")
+    assert split_title("Only a paragraph.\n\n\n") == (None, "Only a paragraph.\n\n\n")
+    assert split_title("Line one\nline two\n") == (None, "Line one\nline two\n")
+
+
+def test_files_over_the_size_limit_are_skipped_naming_their_size(tmp_path, caplog):
+    write_corpus(tmp_path, {"ok.txt": NEWS[0], "huge.txt": ("word " * 500_000) + "\n"})  # 2.5 MB
+    with caplog.at_level(logging.WARNING, logger="rag"):
+        corpus = read_corpus(tmp_path, max_file_mb=1)
+    assert [a.doc_id for a in corpus.articles] == ["ok.txt"]
+    assert dict(corpus.skipped)["huge.txt"] == "file is 2.5 MB, over the 1 MB limit (setting max_file_mb)"
+    assert sum("huge.txt" in r.getMessage() and "2.5 MB" in r.getMessage() for r in caplog.records) == 1
+    assert Settings().max_file_mb == 10
+
+
+def test_hidden_files_and_folders_are_not_read_but_reported_once(tmp_path, caplog):
+    files = {"a.txt": NEWS[0], ".draft.txt": NEWS[1], ".git/config.txt": NEWS[2], ".git/objects/x.txt": NEWS[2],
+             "sub/.DS_Store": "junk", "sub/b.txt": NEWS[1]}
+    with caplog.at_level(logging.WARNING, logger="rag"):
+        corpus = read_corpus(write_corpus(tmp_path, files))
+    assert sorted(a.doc_id for a in corpus.articles) == ["a.txt", "sub/b.txt"]
+    assert sorted(corpus.hidden) == [".draft.txt", ".git", "sub/.DS_Store"]
+    hidden_lines = [r.getMessage() for r in caplog.records if "hidden" in r.getMessage()]
+    assert len(hidden_lines) == 1 and "3 hidden" in hidden_lines[0] and ".git" in hidden_lines[0]
+
+
+def test_a_symlink_to_a_file_outside_the_corpus_is_not_followed(tmp_path, caplog):
+    outside = tmp_path / "secret.txt"
+    outside.write_text("Private notes\n\nThe password is swordfish and nobody may know.\n")
+    corpus_dir = write_corpus(tmp_path / "corpus", {"a.txt": NEWS[0], "inner/b.txt": NEWS[1]})
+    (corpus_dir / "leak.txt").symlink_to(outside)
+    (corpus_dir / "alias.txt").symlink_to(corpus_dir / "inner" / "b.txt")
+    with caplog.at_level(logging.WARNING, logger="rag"):
+        corpus = read_corpus(corpus_dir)
+    assert sorted(a.doc_id for a in corpus.articles) == ["a.txt", "alias.txt", "inner/b.txt"]
+    assert "outside the corpus" in dict(corpus.skipped)["leak.txt"]
+    assert sum("leak.txt" in r.getMessage() for r in caplog.records) == 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Crème brûlée\n\nLa crème brûlée est un dessert français.\n",
+        "crème brûlée",
+        "Le garçon a mangé une crème brûlée à Noël.",
+        "Señor Muñoz visitó la ciudad de León en España.",
+        "Die Größe der Straße in München überrascht.",
+        "São Paulo e a coração da nação.",
+        "Smörgåsbord på Åland är gött.",
+    ],
+)
+def test_western_legacy_bytes_decode_as_western_text(text):
+    for encoding in ("latin-1", "cp1252"):
+        assert decode(text.encode(encoding)) == text
+
+
+def test_cp1252_punctuation_and_central_european_text_keep_their_encodings():
+    assert decode("naïve façade — “quoted” €5".encode("cp1252")) == "naïve façade — “quoted” €5"
+    polish = "Zażółć gęślą jaźń, powiedział Łukasz."
+    assert decode(polish.encode("cp1250")) == polish
+    czech = "Příliš žluťoučký kůň úpěl ďábelské ódy."
+    assert decode(czech.encode("cp1250")) == czech

@@ -1,0 +1,158 @@
+"""One writer per index across real processes; kill -9 at any moment leaves a loadable index."""
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+import rag
+from rag.locking import HOLDER_FILE, holder, index_writer
+from tests.conftest import FAST, TINY, write_corpus
+
+ROOT = Path(__file__).resolve().parent.parent
+ENV = {**os.environ, "PYTHONPATH": str(ROOT), "RAG_MODEL": "hashing", "RAG_PROGRESS": "false"}
+
+# A real build in its own process, slowed down inside the lock and saying when it got there.
+SLOW_BUILD = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    import rag, rag.indexing as indexing
+    inner = indexing._build
+    def slow(*args, **kwargs):
+        Path(sys.argv[3]).write_text("locked")
+        time.sleep(float(sys.argv[4]))
+        return inner(*args, **kwargs)
+    indexing._build = slow
+    print(rag.build_index(sys.argv[1], sys.argv[2], model="hashing", progress=False).summary())
+    """
+)
+
+
+def start_slow_build(corpus, index, marker, seconds):
+    process = subprocess.Popen([sys.executable, "-c", SLOW_BUILD, str(corpus), str(index), str(marker), str(seconds)],
+                               env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not marker.exists():
+        assert process.poll() is None and time.monotonic() < deadline, process.communicate()
+        time.sleep(0.05)
+    return process
+
+
+def rag_index(*args):
+    return subprocess.run([sys.executable, "-m", "rag.cli", "index", *map(str, args)], env=ENV, capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_two_processes_building_at_once_take_turns(tiny_corpus, tmp_path):
+    index = tmp_path / "index"
+    first = start_slow_build(tiny_corpus, index, tmp_path / "locked", seconds=3)
+    (tiny_corpus / "extra.txt").write_text("Ferry returns\n\nThe island ferry returned to service after repairs.\n")
+    second = rag_index(tiny_corpus, "--index", index)
+    out, err = first.communicate(timeout=60)
+    assert first.returncode == 0, err
+    assert second.returncode == 0, second.stderr
+    assert f"being written by pid {first.pid}" in second.stderr and "waiting" in second.stderr
+    assert "added 3" in out and "added 1" in second.stdout, "the second build saw the first one's index"
+    assistant = rag.Assistant.load(index)
+    assert assistant.search("island ferry repairs", k=1)[0].doc_id == "extra.txt"
+    assert len(assistant.store) == rag.index_info(index).chunks
+    assert not (index / HOLDER_FILE).exists()
+
+
+def test_no_wait_fails_with_exit_2_naming_the_holder(tiny_corpus, tmp_path):
+    index = tmp_path / "index"
+    first = start_slow_build(tiny_corpus, index, tmp_path / "locked", seconds=3)
+    busy = rag_index(tiny_corpus, "--index", index, "--no-wait")
+    with pytest.raises(rag.IndexBusyError, match=f"pid {first.pid}"):
+        rag.build_index(tiny_corpus, index, wait=False, **FAST)
+    first.communicate(timeout=60)
+    assert busy.returncode == 2 and len(busy.stderr.strip().splitlines()) == 1
+    assert f"being written by pid {first.pid}" in busy.stderr and "Traceback" not in busy.stderr
+
+
+def test_threads_of_one_process_take_turns(tiny_corpus, tmp_path):
+    index, inside, overlaps = tmp_path / "index", [], []
+    import rag.indexing as indexing
+
+    inner = indexing._build
+
+    def watched(*args, **kwargs):
+        overlaps.append(len(inside))
+        inside.append(1)
+        time.sleep(0.3)
+        try:
+            return inner(*args, **kwargs)
+        finally:
+            inside.pop()
+
+    indexing._build = watched
+    try:
+        threads = [threading.Thread(target=rag.build_index, args=(tiny_corpus, index), kwargs=FAST) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        indexing._build = inner
+    assert overlaps == [0, 0, 0]
+
+
+def test_a_killed_writer_leaves_no_lock_and_its_record_does_not_lie(tiny_corpus, tmp_path):
+    index = tmp_path / "index"
+    first = start_slow_build(tiny_corpus, index, tmp_path / "locked", seconds=30)
+    assert f"pid {first.pid}" in holder(index)
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    assert (index / HOLDER_FILE).exists(), "kill -9 leaves the record behind"
+    assert "not yet recorded" in holder(index), "a dead pid is not named as the holder"
+    began = time.monotonic()
+    with index_writer(index, wait=False):  # the kernel dropped the lock with the process
+        assert f"pid {os.getpid()}" in holder(index)
+    assert time.monotonic() - began < 5
+    report = rag.build_index(tiny_corpus, index, wait=False, **FAST)
+    assert report.added == 3
+
+
+def test_kill_9_at_random_moments_of_ten_builds_leaves_a_loadable_index(tmp_path):
+    corpus = write_corpus(tmp_path / "corpus", TINY)
+    index = tmp_path / "index"
+    assert rag.build_index(corpus, index, **FAST).added == 3
+    rng = random.Random(10)
+    for round_ in range(10):
+        # Each build has something new to write, so the kill may land in any step of it.
+        write_corpus(corpus, {f"news/{round_}.txt": f"Round {round_} news\n\nThe council met for round {round_} of talks.\n"})
+        build = subprocess.Popen([sys.executable, "-m", "rag.cli", "index", str(corpus), "--index", str(index)], env=ENV,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.2, 2.5))
+        build.send_signal(signal.SIGKILL)
+        build.wait()
+        assistant = rag.Assistant.load(index)
+        assert assistant.search("harbour boats", k=1)[0].doc_id == "harbour.txt"
+        assert len(assistant.store) == rag.index_info(index).chunks
+        assistant.close()
+    final = rag.build_index(corpus, index, wait=False, **FAST)
+    assert final.added + final.unchanged == 13
+    assert not list(index.glob("*.partial")), "a finished build clears what killed ones left"
+
+
+def test_a_reader_keeps_answering_after_a_build_removes_its_generation(tiny_corpus, tmp_path):
+    index = tmp_path / "index"
+    rag.build_index(tiny_corpus, index, **FAST)
+    reader = rag.Assistant.load(index, min_relevance=0.0)
+    loaded = reader.store.generation
+    for number in range(2):
+        write_corpus(tiny_corpus, {f"new{number}.txt": f"Story {number}\n\nA new story number {number} about the bridge.\n"})
+        rag.build_index(tiny_corpus, index, **FAST)
+    assert not loaded.exists(), "the generation the reader loaded is gone"
+    assert reader.search("rye bread prize", k=1)[0].doc_id == "bakery.txt"
+    assert reader.store.article("harbour.txt").title == "New harbour opens in Port Elms"
+    answer = reader.ask("Who owns the bakery?")
+    assert answer.citations and answer.citations[0].doc_id == "bakery.txt"
