@@ -31,7 +31,7 @@ def check_question(question: Any) -> str:
     try:
         question.encode("utf-8")
     except UnicodeEncodeError:  # lone surrogates: undecodable bytes smuggled in by surrogateescape
-        raise UserError("the question is not valid text (invalid UTF-8); ask it again in plain text") from None
+        raise UserError("the question is not valid UTF-8 text (it holds undecodable bytes); ask it again in plain text") from None
     if not question.strip():
         raise UserError("the question is empty; ask something about the articles")
     if len(question) > MAX_QUESTION_CHARS:

@@ -68,3 +68,51 @@ def test_bad_file_is_reported_and_build_continues(tmp_path):
     result = rag_cmd("index", str(corpus), "--index", str(tmp_path / "i"))
     assert result.returncode == 0 and "added 1" in result.stdout
     assert "bad.json" in result.stderr
+
+
+def test_invalid_utf8_questions_are_one_line_exit_2(built):
+    import os
+
+    bad_argument = os.fsdecode(b"who led the \xff\xfe delegation?")  # how Python hands over undecodable argv bytes
+    results = [rag_cmd("ask", bad_argument, "--index", str(built)), rag_cmd("search", bad_argument, "--index", str(built))]
+    results.append(subprocess.run([sys.executable, "-m", "rag.cli", "ask", "-", "--index", str(built)], input=b"caf\xe9 \xff?",
+                                  capture_output=True, env={**os.environ, "RAG_MODEL": "hashing"}, timeout=300))
+    for result in results:
+        stderr = result.stderr if isinstance(result.stderr, str) else result.stderr.decode()
+        assert result.returncode == 2 and "not valid UTF-8" in stderr
+        assert len(stderr.strip().splitlines()) == 1 and "Traceback" not in stderr
+
+
+def test_index_pointing_at_a_file_is_one_line_exit_2(tmp_path, tiny_corpus):
+    path = tmp_path / "file"
+    path.write_text("x")
+    for args in (("index", str(tiny_corpus), "--index", str(path)), ("ask", "hi", "--index", str(path)),
+                 ("search", "hi", "--index", str(path))):
+        result = rag_cmd(*args)
+        assert result.returncode == 2 and "is a file, not an index folder" in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("command", ["ask", "search"])
+@pytest.mark.parametrize("k", ["0", "-3", "two"])
+def test_k_below_one_or_not_a_number_is_an_error_not_the_default(built, command, k):
+    result = rag_cmd(command, "Who owns the bakery?", "--k", k, "--index", str(built))
+    assert result.returncode == 2 and "k" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+def test_index_without_corpus_reindexes_the_recorded_folder_and_refuses_another(built, tiny_corpus, tmp_path):
+    write_corpus(tiny_corpus, {"new.txt": "Library reopens\n\nThe town library reopened after a two-year refit.\n"})
+    again = rag_cmd("index", "--index", str(built), cwd=str(tmp_path))
+    assert again.returncode == 0 and "added 1" in again.stdout, again.stderr
+    other = write_corpus(tmp_path / "other", {"x.txt": "Museum opens\n\nMayor Ada Quill opened the museum on Friday.\n"})
+    refused = rag_cmd("index", str(other), "--index", str(built))
+    assert refused.returncode == 2 and "--replace" in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
+    replaced = rag_cmd("index", str(other), "--index", str(built), "--replace")
+    assert replaced.returncode == 0 and "added 1" in replaced.stdout and "removed 4" in replaced.stdout
+
+
+def test_each_skipped_file_is_reported_once(tmp_path):
+    corpus = write_corpus(tmp_path / "c", {"ok.txt": "Fine\n\nThe bridge reopened to traffic on Monday morning.", "bad.json": "{oops"})
+    result = rag_cmd("index", str(corpus), "--index", str(tmp_path / "i"))
+    assert result.returncode == 0 and result.stderr.count("bad.json") == 1

@@ -43,3 +43,24 @@ def test_quotes_are_verbatim_in_the_seed_files(assistant):
 def test_module_level_ask_uses_the_index(assistant):
     answer = rag.ask("Which mountain training centre did the delegation tour?", index_dir=assistant.store.index_dir)
     assert "Chimyon" in answer.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["من قاد وفد الناتو إلى أوزبكستان؟", "谁领导了北约代表团访问乌兹别克斯坦？", "🚀🔥🤔", "Кто возглавлял делегацию НАТО?"],
+)
+def test_a_question_in_words_the_articles_never_use_abstains(assistant, question):
+    answer = assistant.ask(question)
+    assert answer.abstained and answer.text == "Not found in these articles." and not answer.citations
+
+
+def test_user_mistakes_in_the_python_api_are_user_errors(assistant):
+    with pytest.raises(rag.UserError, match="question must be text, not int"):
+        assistant.ask(123)
+    with pytest.raises(rag.UserError, match="not valid UTF-8"):
+        assistant.ask("who led the \udcff delegation?")
+    for k in (0, -1):
+        with pytest.raises(rag.UserError, match="k must be at least 1"):
+            assistant.ask("Who led the NATO delegation?", k=k)
+    with pytest.raises(rag.UserError, match="not valid UTF-8"):
+        list(assistant.ask_stream("\ud800"))

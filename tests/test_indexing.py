@@ -109,3 +109,71 @@ def test_interrupted_build_resumes_without_re_embedding(tmp_path, monkeypatch):
     report = build(corpus, tmp_path / "index", embed_batch_size=8)
     assert report.chunks == 150
     assert report.embedded == 150 - 64, "the first committed batch came from the cache"
+
+
+def test_an_index_remembers_its_corpus_and_reindexes_it_by_default(tiny_corpus, tmp_path, monkeypatch):
+    index = tmp_path / "index"
+    build(tiny_corpus, index)
+    info = rag.index_info(index)
+    assert info.corpus_dir == str(tiny_corpus.resolve()) and (info.articles, info.chunks) == (3, info.chunks)
+    assert info.settings["model"] == "hashing" and info.built_at and info.newest_date is None
+    monkeypatch.chdir(tmp_path)  # the recorded path is absolute: it holds from any working directory
+    write_corpus(tiny_corpus, {"new.txt": "Library reopens\n\nThe town library reopened after a refit.\n"})
+    again = rag.build_index(index_dir=index, **FAST)
+    assert (again.added, again.unchanged) == (1, 3) and again.corpus_dir == str(tiny_corpus.resolve())
+
+
+def test_building_from_another_folder_is_refused_unless_replace(tiny_corpus, tmp_path):
+    index = tmp_path / "index"
+    build(tiny_corpus, index)
+    other = write_corpus(tmp_path / "other", {"x.txt": "Other story\n\nMayor Ada Quill opened the new town museum on Friday with 200 guests.\n"})
+    with pytest.raises(UserError, match=r"holds the articles of .*corpus.*--replace") as refused:
+        build(other, index)
+    assert "\n" not in str(refused.value)
+    assert rag.index_info(index).articles == 3, "a refused build changes nothing"
+    replaced = build(other, index, replace=True)
+    assert (replaced.added, replaced.removed) == (1, 3)
+    assert rag.index_info(index).corpus_dir == str(other.resolve())
+
+
+def test_no_corpus_and_none_recorded_is_a_user_error(tmp_path):
+    with pytest.raises(UserError, match="no corpus folder given"):
+        rag.build_index(None, tmp_path / "index", **FAST)
+    assert not (tmp_path / "index").exists()
+    assert rag.index_info(tmp_path / "index") is None
+
+
+def test_plan_counts_changes_without_embedding(tiny_corpus, tmp_path, monkeypatch):
+    index = tmp_path / "index"
+    build(tiny_corpus, index)
+    (tiny_corpus / "bakery.txt").unlink()
+    (tiny_corpus / "rail" / "strike.txt").write_text("Rail strike on\n\nThe strike goes ahead after talks failed.\n")
+    write_corpus(tiny_corpus, {"new.txt": "Library reopens\n\nThe town library reopened after a refit.\n"})
+    monkeypatch.setattr(HashingEmbedder, "encode", lambda *a, **k: pytest.fail("planning must not embed"))
+    assert rag.plan_index(None, index, **FAST) == {"added": 1, "updated": 1, "removed": 1, "unchanged": 1}
+    assert rag.plan_index(tmp_path / "corpus", index) == rag.plan_index(None, index)
+
+
+def test_an_index_path_that_is_a_file_is_a_user_error(tiny_corpus, tmp_path):
+    path = tmp_path / "not-a-folder"
+    path.write_text("x")
+    for call in (lambda: build(tiny_corpus, path), lambda: rag.Assistant.load(path), lambda: rag.index_info(path)):
+        with pytest.raises(UserError, match="is a file, not an index folder"):
+            call()
+
+
+def test_report_counts_hidden_files(tiny_corpus, tmp_path):
+    write_corpus(tiny_corpus, {".git/HEAD.txt": "ref", ".notes.txt": "Notes\n\nSome private notes here.\n"})
+    report = build(tiny_corpus, tmp_path / "index")
+    assert sorted(report.hidden) == [".git", ".notes.txt"] and "2 hidden not read" in report.summary()
+
+
+def test_the_model_is_loaded_before_the_chunking_bar_starts(tiny_corpus, tmp_path, monkeypatch):
+    import rag.indexing as indexing
+
+    events = []
+    real_tqdm, real_get = indexing.tqdm, indexing.get_embedder
+    monkeypatch.setattr(indexing, "tqdm", lambda *a, **k: events.append(("bar", k.get("desc"))) or real_tqdm(*a, **k))
+    monkeypatch.setattr(indexing, "get_embedder", lambda *a: events.append(("model", None)) or real_get(*a))
+    build(tiny_corpus, tmp_path / "index")
+    assert events.index(("model", None)) < events.index(("bar", "chunking"))
