@@ -5,6 +5,7 @@ Layout of an index folder::
     CURRENT              name of the live generation (replaced atomically)
     gen-000003/          manifest.json, vectors.faiss, chunks.sqlite
     embeddings.sqlite    embedding cache shared by all generations
+    write.lock(.json)    the one writer's lock and who holds it (rag/locking.py)
 
 A build writes a complete new generation folder, syncs it, and only then points
 ``CURRENT`` at it with ``os.replace``. A build killed at any moment therefore leaves
