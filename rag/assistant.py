@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import operator
 import re
+import threading
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
@@ -191,11 +192,13 @@ class Chat:
 
 
 _loaded: dict[Path, Assistant] = {}
+_loading = threading.Lock()  # threads asking at once load the index once
 
 
 def ask(question: str, index_dir: str | Path = "index", history: Sequence[Turn] | None = None) -> Answer:
     """One-call question answering over the index in ``index_dir`` (loaded once per process)."""
     key = Path(index_dir).resolve()
-    if key not in _loaded:
-        _loaded[key] = Assistant.load(index_dir)
+    with _loading:
+        if key not in _loaded:
+            _loaded[key] = Assistant.load(index_dir)
     return _loaded[key].ask(question, history=history)

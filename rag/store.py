@@ -91,17 +91,23 @@ def _generation_path(index_dir: Path) -> Path | None:
     return path if (path / MANIFEST).is_file() else None
 
 
-def read_manifest(index_dir: Path) -> dict[str, Any] | None:
-    """The live generation's manifest, or None when there is no index."""
+def _live(index_dir: Path) -> tuple[Path, dict[str, Any]] | None:
+    """The live generation's folder and its own manifest (read from that folder), or None."""
     for _ in range(OPEN_ATTEMPTS):
         generation = _generation_path(index_dir)
         if generation is None:
             return None
         try:
-            return json.loads((generation / MANIFEST).read_text(encoding="utf-8"))
+            return generation, json.loads((generation / MANIFEST).read_text(encoding="utf-8"))
         except FileNotFoundError:  # a build switched generations and removed this one meanwhile
             continue
     return None
+
+
+def read_manifest(index_dir: Path) -> dict[str, Any] | None:
+    """The live generation's manifest, or None when there is no index."""
+    live = _live(index_dir)
+    return live[1] if live else None
 
 
 def _connect_readonly(path: Path) -> sqlite3.Connection:
@@ -174,10 +180,10 @@ class IndexStore:
         index_dir = Path(index_dir)
         check_index_folder(index_dir)
         for attempt in range(OPEN_ATTEMPTS):
-            generation = _generation_path(index_dir)
-            manifest = read_manifest(index_dir)
-            if manifest is None or generation is None:
+            live = _live(index_dir)
+            if live is None:
                 raise UserError(f"no index found in {index_dir}; build one with: rag index CORPUS --index {index_dir}")
+            generation, manifest = live
             check_manifest(manifest, index_dir, expected)
             try:
                 return cls(index_dir, generation, manifest)

@@ -156,3 +156,32 @@ def test_a_reader_keeps_answering_after_a_build_removes_its_generation(tiny_corp
     assert reader.store.article("harbour.txt").title == "New harbour opens in Port Elms"
     answer = reader.ask("Who owns the bakery?")
     assert answer.citations and answer.citations[0].doc_id == "bakery.txt"
+
+
+def test_readers_loading_while_builds_switch_generations_always_get_a_whole_index(tiny_corpus, tmp_path):
+    index = tmp_path / "index"
+    rag.build_index(tiny_corpus, index, **FAST)
+    stop, failures, loads = threading.Event(), [], []
+
+    def read_loop():
+        while not stop.is_set():
+            try:
+                assistant = rag.Assistant.load(index)
+                assert assistant.search("harbour boats", k=1)[0].doc_id == "harbour.txt"
+                assert len(assistant.store) == assistant.store.manifest["chunks"]
+                assistant.close()
+                loads.append(1)
+            except Exception as exc:  # noqa: BLE001 - any failure of a reader is the finding
+                failures.append(repr(exc))
+
+    readers = [threading.Thread(target=read_loop) for _ in range(2)]
+    for reader in readers:
+        reader.start()
+    for number in range(8):
+        write_corpus(tiny_corpus, {f"n{number}.txt": f"Story {number}\n\nThe town council met again for talks number {number}.\n"})
+        rag.build_index(tiny_corpus, index, **FAST)
+    stop.set()
+    for reader in readers:
+        reader.join()
+    assert not failures, failures[:3]
+    assert len(loads) > 8
