@@ -84,6 +84,8 @@ def cmd_search(args: argparse.Namespace) -> int:
 def _ask_loop(assistant: Assistant) -> int:
     """A terminal conversation: each question sees the earlier turns."""
     history: list[tuple[str, str]] = []
+    # Undecodable bytes arrive as lone surrogates, which the question check names, line by line.
+    sys.stdin.reconfigure(errors="surrogateescape")  # type: ignore[union-attr]
     print("Ask about the articles (empty line or Ctrl-D to quit).")
     while True:
         try:

@@ -116,3 +116,12 @@ def test_each_skipped_file_is_reported_once(tmp_path):
     corpus = write_corpus(tmp_path / "c", {"ok.txt": "Fine\n\nThe bridge reopened to traffic on Monday morning.", "bad.json": "{oops"})
     result = rag_cmd("index", str(corpus), "--index", str(tmp_path / "i"))
     assert result.returncode == 0 and result.stderr.count("bad.json") == 1
+
+
+def test_the_interactive_loop_survives_an_invalid_utf8_line(built):
+    import os
+
+    result = subprocess.run([sys.executable, "-m", "rag.cli", "ask", "--index", str(built)], input=b"caf\xe9 \xff?\nWho owns the bakery?\n",
+                            capture_output=True, env={**os.environ, "RAG_MODEL": "hashing", "PYTHONIOENCODING": "utf-8:strict"}, timeout=300)
+    assert result.returncode == 0 and b"not valid UTF-8" in result.stderr and b"Traceback" not in result.stderr
+    assert b"bakery.txt" in result.stdout or b"Not found" in result.stdout
