@@ -206,7 +206,7 @@ def build_index(
     check_index_folder(index_dir)
     # The clear errors (no such corpus, another corpus recorded) before the lock creates a folder.
     if corpus_dir is not None and not Path(corpus_dir).is_dir():
-        read_corpus(Path(corpus_dir))
+        raise UserError(f"corpus folder not found: {corpus_dir}")
     _corpus_folder(corpus_dir, index_dir, replace)
     with index_writer(index_dir, wait=wait):
         folder = _corpus_folder(corpus_dir, index_dir, replace)
