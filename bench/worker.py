@@ -51,7 +51,8 @@ def build(args: dict) -> dict:
     if args.get("preload", True):
         get_embedder(settings.model, settings.device, settings.backend)
     loaded = time.perf_counter()
-    report = build_index(args["corpus"], args["index"], settings=settings)
+    # Re-runs index a changed copy of the corpus into the same index: a deliberate replace.
+    report = build_index(args["corpus"], args["index"], replace=True, settings=settings)
     return {
         "import_s": imported - began,
         "model_load_s": loaded - imported,
