@@ -146,10 +146,12 @@ def test_a_symlink_to_a_file_outside_the_corpus_is_not_followed(tmp_path, caplog
     corpus_dir = write_corpus(tmp_path / "corpus", {"a.txt": NEWS[0], "inner/b.txt": NEWS[1]})
     (corpus_dir / "leak.txt").symlink_to(outside)
     (corpus_dir / "alias.txt").symlink_to(corpus_dir / "inner" / "b.txt")
+    (corpus_dir / "elsewhere").symlink_to(tmp_path, target_is_directory=True)
     with caplog.at_level(logging.WARNING, logger="rag"):
         corpus = read_corpus(corpus_dir)
     assert sorted(a.doc_id for a in corpus.articles) == ["a.txt", "alias.txt", "inner/b.txt"]
     assert "outside the corpus" in dict(corpus.skipped)["leak.txt"]
+    assert dict(corpus.skipped)["elsewhere"] == "symlinked folder, not followed"
     assert sum("leak.txt" in r.getMessage() for r in caplog.records) == 1
 
 
