@@ -19,7 +19,7 @@ from rag.schema import Answer, Passage
 from rag.sentences import get_splitter
 from rag.settings import INDEX_KEYS, Settings, resolve
 from rag.store import IndexStore
-from rag.terms import content_terms
+from rag.terms import content_terms, stop_words
 
 MAX_QUESTION_CHARS = 4000
 Turn = tuple[str, str] | Mapping[str, str]
@@ -105,16 +105,18 @@ class Assistant:
         """The ``k`` passages most relevant to ``query``, best first, each with its score."""
         return self.retriever.search(check_question(query), check_k(k), filters)
 
-    def knows_words_of(self, query: str) -> bool:
-        """Whether the index holds any content term of ``query`` at all.
+    def knows_words_of(self, question: str) -> bool:
+        """Whether ``question`` holds any word the index's analyser knows: a term of the indexed
+        texts, or one of the function words it drops ("who", "did", "he").
 
-        A question in another script than the articles, or of emoji only, shares no term with
-        them: dense search would still return its nearest (unrelated) passages, so we abstain."""
-        return self.store.knows_any(content_terms(query))
+        A question in another script than the articles, or of emoji only, holds none: dense
+        search would still return its nearest (unrelated) passages, so we abstain. A follow-up
+        such as "What was he shown?" keeps its function words and is answered from its context."""
+        return bool(stop_words(question)) or self.store.knows_any(content_terms(question))
 
     def _answerable(self, question: str, query: str, passages: list[Passage]) -> Answer | None:
-        """The abstention for a query the index knows no word of; None when it may be answered."""
-        return None if self.knows_words_of(query) else abstention(question, passages, query, confidence=0.0)
+        """The abstention for a question the index knows no word of; None when it may be answered."""
+        return None if self.knows_words_of(question) else abstention(question, passages, query, confidence=0.0)
 
     def ask(
         self,

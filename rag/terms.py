@@ -28,11 +28,23 @@ def _stemmer() -> Stemmer.Stemmer:
     return stemmer
 
 
+def _words(text: str) -> list[str]:
+    return [w.replace("’", "'").split("'")[0] for w in TOKEN.findall(text.lower())]
+
+
+def stop_words(text: str) -> list[str]:
+    """The stop words of ``text`` (the English function words the analyser knows and drops).
+
+    >>> stop_words("Who did he meet there?")
+    ['who', 'did', 'he', 'there']
+    """
+    return [w for w in _words(text) if w in STOPWORDS]
+
+
 def content_terms(text: str) -> list[str]:
     """Stemmed non-stop-words of ``text`` in order.
 
     >>> content_terms("How many troops train at the centre?")
     ['troop', 'train', 'centr']
     """
-    words = [w.replace("’", "'").split("'")[0] for w in TOKEN.findall(text.lower())]
-    return _stemmer().stemWords([w for w in words if w and w not in STOPWORDS])
+    return _stemmer().stemWords([w for w in _words(text) if w and w not in STOPWORDS])

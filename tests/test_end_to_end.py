@@ -64,3 +64,11 @@ def test_user_mistakes_in_the_python_api_are_user_errors(assistant):
             assistant.ask("Who led the NATO delegation?", k=k)
     with pytest.raises(rag.UserError, match="not valid UTF-8"):
         list(assistant.ask_stream("\ud800"))
+
+
+def test_a_follow_up_in_another_script_abstains_but_a_pronoun_follow_up_is_answered(assistant):
+    history = [("Who led the NATO delegation that visited Uzbekistan?", "Lt. Gen. Janusz Adamczyk [1]")]
+    assert assistant.ask("من التقى أولاً؟", history=history).abstained
+    assert assistant.ask("🤔🤔", history=history).abstained
+    answer = assistant.ask("Who did he meet first there?", history=history)
+    assert not answer.abstained and answer.citations
