@@ -26,12 +26,21 @@ def _print_json(data: Any) -> None:
     print(json.dumps(data, ensure_ascii=False, indent=2))
 
 
+def match(passage: Passage) -> str:
+    """How close a passage is to the question, for people: its cosine similarity as a percentage.
+
+    (Hybrid scores are rank-fusion numbers such as 0.033 that mean nothing to a reader; ``--json``
+    keeps them.)"""
+    similarity = passage.similarity if passage.similarity is not None else passage.score
+    return f"{max(0.0, min(1.0, similarity)):.0%} match"
+
+
 def format_answer(answer: Answer) -> str:
     """An answer for the terminal: text, then the numbered sources with their quotes."""
     lines = [answer.text, ""]
     if answer.abstained:
         lines.append("Closest passages:")
-        lines += [f"  - {p.title} ({p.doc_id}), score {p.score:.2f}" for p in answer.passages[:3]]
+        lines += [f"  - {p.title} ({p.doc_id}), {match(p)}" for p in answer.passages[:3]]
         return "\n".join(lines)
     lines.append("Sources:")
     for c in answer.citations:
@@ -47,7 +56,7 @@ def format_passages(passages: list[Passage]) -> str:
     rows = []
     for rank, p in enumerate(passages, start=1):
         snippet = " ".join(p.text.split())
-        rows.append(f"{rank:>2}. {p.score:.3f}  {p.title} ({p.doc_id})\n    {snippet[:240]}{'…' if len(snippet) > 240 else ''}")
+        rows.append(f"{rank:>2}. {match(p):>10}  {p.title} ({p.doc_id})\n    {snippet[:240]}{'…' if len(snippet) > 240 else ''}")
     return "\n".join(rows)
 
 

@@ -125,3 +125,10 @@ def test_the_interactive_loop_survives_an_invalid_utf8_line(built):
                             capture_output=True, env={**os.environ, "RAG_MODEL": "hashing", "PYTHONIOENCODING": "utf-8:strict"}, timeout=300)
     assert result.returncode == 0 and b"not valid UTF-8" in result.stderr and b"Traceback" not in result.stderr
     assert b"bakery.txt" in result.stdout or b"Not found" in result.stdout
+
+
+def test_search_shows_people_a_match_percentage_and_json_keeps_the_fusion_score(built):
+    text = rag_cmd("search", "rye bread prize", "--k", "2", "--index", str(built))
+    assert text.returncode == 0 and "% match" in text.stdout.splitlines()[0]
+    data = json.loads(rag_cmd("search", "rye bread prize", "--k", "2", "--json", "--index", str(built)).stdout)
+    assert data[0]["score"] < 0.1 < data[0]["similarity"], "JSON: the fusion score and the cosine, both"
