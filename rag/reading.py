@@ -219,11 +219,6 @@ def _walk(folder: Path, corpus: Corpus) -> Iterator[Path]:
             yield path
 
 
-def article_files(folder: Path) -> Iterator[Path]:
-    """Article files below ``folder``, recursively, in a stable order; hidden files skipped."""
-    yield from _walk(folder, Corpus())
-
-
 def read_file(path: Path, doc_id: str, max_file_mb: float | None = None) -> list[Article]:
     """Articles in one file; raises ``SkipFile`` with the reason when it has none (or is over ``max_file_mb``)."""
     try:
