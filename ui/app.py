@@ -3,6 +3,8 @@
 ``build_app(index_dir, corpus_dir)`` returns the Gradio Blocks; ``serve(demo, ...)``
 launches it with the page's theme and CSS (Gradio 6 takes those in ``launch()``).
 Everything the page shows comes from the ``rag`` library; nothing here writes answers.
+Uploads and re-indexing go through ``rag.build_index`` and so through its one-writer
+lock: a CLI build running at the same time makes the page say so instead of waiting.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import gradio as gr
 import rag
 from rag.retrieval import RETRIEVERS
 from ui import render
-from ui.uploads import ALLOWED_SUFFIXES, MAX_UPLOAD_BYTES, save_uploads
+from ui.uploads import ALLOWED_SUFFIXES, MAX_UPLOAD_BYTES, discard_temporary, save_uploads, tracked_by_git
 
 log = logging.getLogger("rag.ui")
 
@@ -28,6 +30,9 @@ STREAM_DELAY = 0.015  # seconds between streamed pieces of a quoted answer (whol
 STREAM_STEPS = 30  # an answer streams in at most this many pieces
 MAX_K = 20
 NO_CORPUS = "no corpus folder is configured (start with --corpus DIR)"
+# A re-index that would drop more than this share of the indexed articles asks first.
+REMOVAL_CONFIRM_SHARE = 0.5
+WARM_UP_JOIN_S = 60.0
 
 CSS = """
 .gradio-container { max-width: 1280px !important; margin: 0 auto; }
@@ -154,7 +159,17 @@ class AssistantPool:
         except Exception:  # only an optimisation
             log.debug("warm-up failed", exc_info=True)
 
+    def start_warm_up(self) -> None:
+        """``warm_up`` in the background; ``close`` waits for it."""
+        self._warm_up = threading.Thread(target=self.warm_up, name="rag-warm-up", daemon=True)
+        self._warm_up.start()
+
     def close(self) -> None:
+        # A warm-up still inside the embedding runtime when the interpreter exits aborts the
+        # process ("terminate called without an active exception", exit 134): wait for it.
+        warm_up = getattr(self, "_warm_up", None)
+        if warm_up is not None:
+            warm_up.join(WARM_UP_JOIN_S)
         with self._cond:
             self._retired += list(self._by_retriever.values())
             self._by_retriever = {}
@@ -204,14 +219,39 @@ def _articles_html(assistant: rag.Assistant) -> str:
     return f'<ul class="rag-articles">{rows}</ul>{more}'
 
 
+def removal_warning(plan: dict[str, int]) -> str | None:
+    """Why a re-index with this ``rag.plan_index`` result needs confirming (None: it does not).
+
+    >>> removal_warning({"added": 0, "updated": 0, "removed": 3, "unchanged": 1})
+    'Re-indexing would remove 3 of the 4 indexed articles (their files are not in the corpus folder).'
+    """
+    indexed = plan["removed"] + plan["updated"] + plan["unchanged"]
+    if not plan["removed"] or plan["removed"] <= indexed * REMOVAL_CONFIRM_SHARE:
+        return None
+    return (f"Re-indexing would remove {plan['removed']:,} of the {indexed:,} indexed articles "
+            "(their files are not in the corpus folder).")
+
+
+def _uploads_off(corpus: Path | None) -> str | None:
+    """Why uploads are off for ``corpus`` (None: they are on)."""
+    if corpus is None:
+        return NO_CORPUS
+    if tracked_by_git(corpus):
+        return (f"{corpus} holds files tracked by git, which uploads must not change; copy it and index the copy "
+                f"(make chat does: corpus/ from seeds/)")
+    return None
+
+
 def build_app(index_dir: str, corpus_dir: str | None = None, **settings: Any) -> gr.Blocks:
     """The chat page over the index in ``index_dir``; uploads go into ``corpus_dir`` (None: no uploads).
 
-    ``settings`` are passed to ``rag.Assistant.load`` (e.g. ``k=8``). Raises ``rag.UserError``
-    when the index cannot be loaded.
+    Uploads are also off when ``corpus_dir`` holds files tracked by git (``seeds/``): the page
+    never modifies a tracked file. ``settings`` are passed to ``rag.Assistant.load`` (e.g. ``k=8``).
+    Raises ``rag.UserError`` when the index cannot be loaded.
     """
     pool = AssistantPool(index_dir, **settings)
     corpus = Path(corpus_dir) if corpus_dir else None
+    uploads_off = _uploads_off(corpus)
     build_lock = threading.Lock()
     loaded = pool.default.settings
 
@@ -272,19 +312,32 @@ def build_app(index_dir: str, corpus_dir: str | None = None, **settings: Any) ->
         progress(0, desc="Reading the corpus folder")
         index_settings = dict(pool.default.store.manifest.get("settings") or {})
         try:
-            report = rag.build_index(str(corpus), index_dir, progress=True, **index_settings)
+            report = rag.build_index(str(corpus), index_dir, wait=False, progress=True, **index_settings)
             pool.reload()
-        except rag.UserError as exc:
+        except rag.UserError as exc:  # IndexBusyError too: its message names the other writer
             return None, str(exc)
         except Exception as exc:
             log.exception("indexing %s failed", corpus)
             return None, f"unexpected error ({type(exc).__name__}); the server log has the details"
         return report, None
 
+    def planned_removal() -> tuple[str | None, str | None]:
+        """(why the next re-index needs confirming, error reading the corpus); both None: go ahead."""
+        try:
+            return removal_warning(rag.plan_index(str(corpus), index_dir)), None
+        except rag.UserError as exc:
+            return None, str(exc)
+
     def add_files(files: list[str] | str | None, progress=gr.Progress(track_tqdm=True)):
-        if corpus is None:
-            return render.report_html(None, error=NO_CORPUS), *stats(), None
         paths = [files] if isinstance(files, str) else list(files or [])
+        try:
+            return save_and_index(paths, progress)
+        finally:
+            discard_temporary(paths, demo.GRADIO_CACHE)  # saved into the corpus, or refused: not kept twice
+
+    def save_and_index(paths: list[str], progress: gr.Progress):
+        if uploads_off is not None:
+            return render.report_html(None, error=f"uploads are off: {uploads_off}"), *stats(), None
         if not paths:
             return render.report_html(None), *stats(), None
         with build_lock:
@@ -292,6 +345,10 @@ def build_app(index_dir: str, corpus_dir: str | None = None, **settings: Any) ->
             result = save_uploads(paths, corpus)
             if not result.saved:
                 return render.report_html(None, rejected=result.rejected), *stats(), None
+            warning, error = planned_removal()
+            if warning or error:
+                note = error or f"{warning} Saved, not indexed yet: press Re-index to confirm."
+                return render.report_html(None, result.saved, result.rejected, note), *stats(), None
             report, error = rebuild(progress)
             rejected = list(result.rejected)
             saved = list(result.saved)
@@ -304,29 +361,50 @@ def build_app(index_dir: str, corpus_dir: str | None = None, **settings: Any) ->
                     rejected.append((name, unreadable[name]))
         return render.report_html(report, saved, rejected, error), *stats(), None
 
+    hidden = gr.update(visible=False)
+
     def reindex(progress=gr.Progress(track_tqdm=True)):
+        """Re-index, unless that would remove most of the index: then ask first."""
+        if corpus is None:
+            return render.report_html(None, error=NO_CORPUS), *stats(), hidden, gr.skip()
+        warning, error = planned_removal()
+        if error:
+            return render.report_html(None, error=error), *stats(), hidden, gr.skip()
+        if warning:
+            ask_first = f"**{warning}** Re-index `{corpus}` anyway?"
+            return "", *stats(), gr.update(visible=True), ask_first
+        return (*confirmed_reindex(progress), hidden, gr.skip())
+
+    def confirmed_reindex(progress=gr.Progress(track_tqdm=True)):
         if corpus is None:
             return render.report_html(None, error=NO_CORPUS), *stats()
         with build_lock:
             report, error = rebuild(progress)
         return render.report_html(report, error=error), *stats()
 
+    def confirm(progress=gr.Progress(track_tqdm=True)):
+        return (*confirmed_reindex(progress), hidden)
+
     # ---- API ----------------------------------------------------------------------------
-    def ask(question: str) -> str:
-        """Answer a question with sentences quoted verbatim from the articles, each followed by its [n] marker."""
+    def api_answer(question: Any) -> rag.Answer:
+        """``ask`` for the API: every failure is a readable ``gr.Error`` (never ``{"error": null}``)."""
         try:
             with pool.use() as assistant:
-                return assistant.ask(question).text
+                return assistant.ask(question)
         except rag.UserError as exc:
             raise gr.Error(str(exc), print_exception=False) from None
+        except Exception as exc:
+            log.exception("answering %r through the API failed", question)
+            raise gr.Error(f"could not answer that ({type(exc).__name__}); the server log has the details",
+                           print_exception=False) from None
+
+    def ask(question: str) -> str:
+        """Answer a question with sentences quoted verbatim from the articles, each followed by its [n] marker."""
+        return api_answer(question).text
 
     def answer(question: str) -> dict:
         """The full answer as JSON: text, citations (quote, doc_id, offsets), passages with scores, abstained."""
-        try:
-            with pool.use() as assistant:
-                return assistant.ask(question).to_dict()
-        except rag.UserError as exc:
-            raise gr.Error(str(exc), print_exception=False) from None
+        return api_answer(question).to_dict()
 
     # ---- layout -------------------------------------------------------------------------
     with gr.Blocks(title="Ask the articles", analytics_enabled=False) as demo:
@@ -390,17 +468,17 @@ def build_app(index_dir: str, corpus_dir: str | None = None, **settings: Any) ->
                             f"up to {MAX_UPLOAD_BYTES // 1_048_576} MB each)",
                             file_count="multiple",
                             elem_id="rag-upload",
-                            interactive=corpus is not None,
+                            interactive=uploads_off is None,
                         )
                         reindex_btn = gr.Button(
-                            "Re-index corpus folder", elem_id="rag-reindex", interactive=corpus is not None
+                            f"Re-index {corpus}" if corpus else "Re-index corpus folder",
+                            elem_id="rag-reindex", interactive=corpus is not None,
                         )
-                        gr.Markdown(
-                            "Uploaded files are saved into the corpus folder and indexed right away; only new or "
-                            "changed articles are embedded." if corpus is not None else
-                            "No corpus folder: start with `rag chat --corpus DIR` to add articles.",
-                            elem_classes="rag-note",
-                        )
+                        with gr.Row(visible=False, elem_id="rag-confirm") as confirm_row:
+                            confirm_text = gr.Markdown("", elem_classes="rag-note")
+                            confirm_btn = gr.Button("Re-index anyway", variant="stop", size="sm", elem_id="rag-confirm-yes")
+                            cancel_btn = gr.Button("Cancel", size="sm", elem_id="rag-confirm-no")
+                        gr.Markdown(_corpus_note(corpus, uploads_off), elem_classes="rag-note")
                         report_view = gr.HTML("", elem_id="rag-report")
 
         chat_outputs = [chatbot, conversation, sources, question]
@@ -415,16 +493,29 @@ def build_app(index_dir: str, corpus_dir: str | None = None, **settings: Any) ->
             api_visibility="private", concurrency_id="index", concurrency_limit=1,
         )
         reindex_btn.click(
-            reindex, None, [report_view, stats_view, articles_view],
+            reindex, None, [report_view, stats_view, articles_view, confirm_row, confirm_text],
             api_visibility="private", concurrency_id="index", concurrency_limit=1,
         )
+        confirm_btn.click(
+            confirm, None, [report_view, stats_view, articles_view, confirm_row],
+            api_visibility="private", concurrency_id="index", concurrency_limit=1,
+        )
+        cancel_btn.click(lambda: hidden, None, confirm_row, api_visibility="private", queue=False)
         demo.load(stats, None, [stats_view, articles_view], api_visibility="private", queue=False)
         gr.api(ask, api_name="ask")
         gr.api(answer, api_name="answer")
 
-    threading.Thread(target=pool.warm_up, name="rag-warm-up", daemon=True).start()
     demo.rag_pool = pool  # type: ignore[attr-defined]  # for callers that want to close it
     return demo
+
+
+def _corpus_note(corpus: Path | None, uploads_off: str | None) -> str:
+    if corpus is None:
+        return "No corpus folder: start with `rag chat --corpus DIR` to add articles."
+    if uploads_off is not None:
+        return f"Indexes `{corpus}`. Uploads are off: {uploads_off}."
+    return (f"Indexes `{corpus}`. Uploaded files are saved there and indexed right away; only new or "
+            "changed articles are embedded.")
 
 
 def serve(
@@ -437,15 +528,19 @@ def serve(
     quiet: bool = False,
     concurrency: int = 4,
 ) -> tuple[Any, str, str | None]:
-    """Queue and launch ``demo`` with this page's theme and CSS; returns Gradio's (app, local_url, share_url)."""
+    """Queue and launch ``demo`` with this page's theme and CSS; returns Gradio's (app, local_url, share_url).
+
+    Prints one line with the address (not Gradio's own banner, whose hint "set `share=True` in
+    `launch()`" means ``--share`` here), then warms the assistant up; blocks unless ``prevent_thread_lock``.
+    """
     demo.queue(default_concurrency_limit=concurrency)
-    return demo.launch(
+    launched = demo.launch(
         server_name=host,
         server_port=port,
         auth=auth,
         share=share,
-        prevent_thread_lock=prevent_thread_lock,
-        quiet=quiet,
+        prevent_thread_lock=True,
+        quiet=True,
         show_error=False,
         max_file_size=f"{MAX_UPLOAD_BYTES // 1_048_576 * 4}mb",
         ssr_mode=False,
@@ -454,3 +549,11 @@ def serve(
         head=HEAD,
         footer_links=["api"],
     )
+    _, local_url, share_url = launched
+    if not quiet:
+        public = f" and {share_url}" if share_url else ""
+        print(f"Chat on {local_url}{public} (Ctrl-C to stop)", flush=True)
+    demo.rag_pool.start_warm_up()  # type: ignore[attr-defined]
+    if not prevent_thread_lock:
+        demo.block_thread()
+    return launched

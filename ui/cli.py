@@ -10,7 +10,6 @@ from pathlib import Path
 import rag
 
 DEFAULT_INDEX = "index"
-DEFAULT_CORPUS = "seeds"
 
 
 def parse_auth(value: str | None) -> tuple[str, str] | None:
@@ -51,15 +50,39 @@ def _load_app(index: str, corpus: str | None):
     return build_app(index, corpus)
 
 
+def corpus_for(index: str, given: str | None) -> str | None:
+    """The folder the chat indexes: ``--corpus``, else the one the index records (None: none usable).
+
+    A ``--corpus`` other than the recorded folder is refused: re-indexing it would replace the index.
+    """
+    info = rag.index_info(index)
+    recorded = info.corpus_dir if info else None
+    if given is not None:
+        if not Path(given).is_dir():
+            raise rag.UserError(f"corpus folder not found: {given}")
+        if recorded and Path(given).resolve() != Path(recorded).resolve():
+            raise rag.UserError(
+                f"index {index} holds the articles of {recorded}, not {given}; chat without --corpus, "
+                f"or rebuild it from {given} first: rag index {given} --index {index} --replace")
+        return given
+    if recorded and not Path(recorded).is_dir():
+        print(f"rag: note: {recorded}, the corpus folder of {index}, is gone: no uploads or re-indexing",
+              file=sys.stderr)
+        return None
+    return recorded
+
+
+def _serve_line(host: str, port: int, exc: OSError) -> str:
+    if "empty port" in str(exc) or getattr(exc, "errno", None) == 98:
+        return f"port {port} on {host} is in use; choose another --port"
+    return f"cannot serve on {host}:{port} ({exc}); choose another --port or --host"
+
+
 def cmd_chat(args: argparse.Namespace) -> int:
     from ui.app import serve
 
     auth = parse_auth(args.auth)
-    corpus: str | None = args.corpus or DEFAULT_CORPUS
-    if not Path(corpus).is_dir():
-        if args.corpus is not None:
-            raise rag.UserError(f"corpus folder not found: {corpus}")
-        corpus = None  # the default folder is absent: chat over the index, without uploads
+    corpus = corpus_for(args.index, args.corpus)
     if not (1 <= args.port <= 65535):
         raise rag.UserError(f"--port must be between 1 and 65535, not {args.port}")
     demo = _load_app(args.index, corpus)
@@ -69,9 +92,9 @@ def cmd_chat(args: argparse.Namespace) -> int:
     try:
         serve(demo, host=args.host, port=args.port, auth=auth, share=args.share)
     except OSError as exc:
-        raise rag.UserError(f"cannot serve on {args.host}:{args.port} ({exc}); choose another --port") from None
+        raise rag.UserError(_serve_line(args.host, args.port, exc)) from None
     finally:
-        demo.rag_pool.close()
+        demo.rag_pool.close()  # waits for the warm-up: exiting inside the embedding runtime aborts
     return 0
 
 
@@ -86,7 +109,7 @@ def register(commands: argparse._SubParsersAction) -> None:
                       help="index folder (default: index); built from --corpus if missing")
     chat.add_argument(
         "--corpus", default=None, metavar="DIR",
-        help="article folder for uploads and re-indexing (default: seeds)",
+        help="article folder for uploads and re-indexing (default: the folder the index was built from)",
     )
     chat.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine only)")
     chat.add_argument("--port", type=int, default=7860, help="port (default: 7860)")

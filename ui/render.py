@@ -16,6 +16,9 @@ import rag
 
 CONTEXT_CHARS = 360  # at most this much context each side of a highlighted quote
 MARKER = re.compile(r"\[(\d+)\]")
+# Levels of a passage's cosine similarity to the question. With all-MiniLM-L6-v2 a passage that
+# answers a news question mostly scores 0.5-0.75 and an unrelated one under 0.3.
+MATCH_LEVELS = ((0.5, "strong match"), (0.3, "partial match"), (float("-inf"), "weak match"))
 
 ArticleLookup = Callable[[str], "rag.Article | None"]
 
@@ -76,6 +79,22 @@ def quote_in_context(citation: rag.Citation, article_text: str | None, context: 
     return f"{esc(before)}<mark>{esc(citation.quote)}</mark>{esc(after)}"
 
 
+def match_html(similarity: float | None) -> str:
+    """A passage's similarity to the question as people read it: ``strong match 62%`` (empty when unknown).
+
+    The chat shows this instead of the ranking score: hybrid retrieval ranks by reciprocal-rank
+    fusion, whose numbers (0.033, 0.016) say only the rank. ``--json`` keeps both.
+
+    >>> match_html(0.624)
+    '<span class="rag-score" title="similarity of this passage to the question">strong match 62%</span>'
+    """
+    if similarity is None:
+        return ""
+    level = next(name for floor, name in MATCH_LEVELS if similarity >= floor)
+    percent = round(max(0.0, min(1.0, similarity)) * 100)
+    return f'<span class="rag-score" title="similarity of this passage to the question">{level} {percent}%</span>'
+
+
 def _meta(*parts: str | None) -> str:
     shown = [esc(p) for p in parts if p]
     return " · ".join(shown)
@@ -106,7 +125,7 @@ def passage_card(passage: rag.Passage, rank: int) -> str:
     return (
         '<details class="rag-card">'
         f'<summary><span class="rag-n">{rank}.</span> <span class="rag-title">{esc(passage.title)}</span>'
-        f' <span class="rag-score">score {passage.score:.2f}</span>'
+        f" {match_html(passage.similarity)}"
         + (f' <span class="rag-meta">{meta}</span>' if meta else "")
         + "</summary>"
         f'<div class="rag-doc">{esc(passage.doc_id)} · characters {passage.start}–{passage.end}</div>'
@@ -163,12 +182,12 @@ def cited_in(passage: rag.Passage, citations: Sequence[rag.Citation]) -> list[ra
 
 
 SOURCES_EMPTY = (
-    '<div class="rag-sources rag-empty">Ask a question: the passages it retrieved appear here, with their scores.</div>'
+    '<div class="rag-sources rag-empty">Ask a question: the passages it retrieved appear here, with how well each matches.</div>'
 )
 
 
 def sources_html(answer: rag.Answer | None) -> str:
-    """The Sources panel: every retrieved passage with its score; cited ones marked and highlighted."""
+    """The Sources panel: every retrieved passage with its match level; cited ones marked and highlighted."""
     if answer is None:
         return SOURCES_EMPTY
     if not answer.passages:
@@ -186,7 +205,7 @@ def sources_html(answer: rag.Answer | None) -> str:
         meta = " · " + _meta(p.date, p.source) if p.date or p.source else ""
         rows.append(
             f'<details class="rag-card{" rag-cited" if cites else ""}"{" open" if is_open else ""}>'
-            f'<summary><span class="rag-n">{rank}.</span> <span class="rag-score">{p.score:.3f}</span> '
+            f'<summary><span class="rag-n">{rank}.</span> {match_html(p.similarity)} '
             f'<span class="rag-title">{esc(p.title)}</span> {badge}</summary>'
             f'<div class="rag-doc">{esc(p.doc_id)}{meta} · characters {p.start}–{p.end}</div>'
             f'<blockquote class="rag-context">{body}</blockquote>'

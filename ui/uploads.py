@@ -2,14 +2,21 @@
 
 Uploaded names are never trusted: only the base name is kept, reduced to safe
 characters, with no leading dot (so never a hidden file) and an article suffix.
-Files are written atomically and never through a symlink or outside the folder.
+Files are written atomically and never through a symlink or outside the folder, with
+the mode any new file of the server's user gets (0644 under the usual umask 022), so
+the articles stay readable by whoever reads the rest of the corpus.
+
+Uploads never go into a folder that holds files tracked by git (``seeds/`` ships
+with the project): ``make chat`` serves a git-ignored copy, ``corpus/``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
+import subprocess
 import tempfile
 import unicodedata
 from dataclasses import dataclass, field
@@ -70,6 +77,17 @@ class SaveResult:
     rejected: list[tuple[str, str]] = field(default_factory=list)  # (name as uploaded, reason)
 
 
+def _umask() -> int:
+    """The process umask, read without changing it (``os.umask`` would race other threads)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return 0o022
+
+
 def _write_atomic(folder: Path, name: str, data: bytes) -> None:
     target = folder / name
     if target.is_symlink() or (target.exists() and not target.is_file()):
@@ -79,6 +97,8 @@ def _write_atomic(folder: Path, name: str, data: bytes) -> None:
     # A hidden temporary file: the corpus reader skips it if a build runs meanwhile.
     handle, tmp = tempfile.mkstemp(prefix=".upload-", suffix=".tmp", dir=folder)
     try:
+        # mkstemp creates 0600; an article is as readable as any file the user creates.
+        os.fchmod(handle, 0o666 & ~_umask())
         with os.fdopen(handle, "wb") as out:
             out.write(data)
         os.replace(tmp, target)
@@ -115,3 +135,39 @@ def save_uploads(
         taken.add(name)
         result.saved.append(name)
     return result
+
+
+def discard_temporary(paths: Iterable[str | os.PathLike], temp_root: str | os.PathLike) -> int:
+    """Delete uploaded files that lie inside Gradio's temp folder ``temp_root`` (and their emptied folders).
+
+    Gradio keeps every upload in its own ``<temp_root>/<hash>/`` folder until the server
+    stops; once a file is saved into the corpus or refused, its copy there is only clutter
+    (and for a refused file, a copy the user did not want kept). Returns how many were deleted.
+    """
+    root = Path(temp_root).resolve()
+    deleted = 0
+    for path in paths:
+        try:
+            resolved = Path(path).resolve()
+        except OSError:
+            continue
+        if root not in resolved.parents or not resolved.is_file():
+            continue  # never delete anything outside Gradio's own folder
+        resolved.unlink(missing_ok=True)
+        deleted += 1
+        if resolved.parent != root:
+            with contextlib.suppress(OSError):
+                resolved.parent.rmdir()  # only succeeds when the folder is empty
+    return deleted
+
+
+def tracked_by_git(folder: str | os.PathLike) -> bool:
+    """Whether ``folder`` holds files tracked by git (False where git or a repository is absent)."""
+    try:
+        listed = subprocess.run(
+            ["git", "-C", str(folder), "ls-files", "--cached", "--", "."],
+            capture_output=True, text=True, timeout=10, check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return listed.returncode == 0 and bool(listed.stdout.strip())

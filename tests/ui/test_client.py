@@ -51,3 +51,25 @@ def test_every_retrieval_mode_answers(server):
             assert assistant.settings.retriever == mode
             answer = assistant.ask("How many troops train at the Chimyon centre each year?", k=3)
         assert "300 troops" in answer.text and len(answer.passages) <= 3
+
+
+
+def call_raw(url: str, endpoint: str, body: str) -> str:
+    """POST ``body`` (raw JSON text) to the endpoint over plain HTTP, as any client may; returns the event stream."""
+    import httpx
+
+    base = url.rstrip("/") + "/gradio_api/call/" + endpoint
+    posted = httpx.post(base, content=body.encode(), headers={"content-type": "application/json"}, timeout=30)
+    posted.raise_for_status()
+    return httpx.get(f"{base}/{posted.json()['event_id']}", timeout=60).text
+
+
+@pytest.mark.parametrize("endpoint", ["ask", "answer"])
+@pytest.mark.parametrize("data, reason", [
+    ('"caf\\udce9 au lait?"', "not valid UTF-8"),  # a lone surrogate: what Python makes of bad bytes
+    ("123", "must be text"),
+])
+def test_bad_questions_get_a_readable_message(server, endpoint, data, reason):
+    stream = call_raw(server.url, endpoint, '{"data": [' + data + ']}')
+    assert "event: error" in stream
+    assert reason in stream and "null" not in stream, stream

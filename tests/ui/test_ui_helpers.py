@@ -73,9 +73,10 @@ def test_paragraph_bounds():
 # ---- answers and sources ----------------------------------------------------------------------------
 
 
-def passage(text: str = ARTICLE, score: float = 0.5, doc_id: str = "doc<1>.txt") -> rag.Passage:
+def passage(text: str = ARTICLE, score: float = 0.5, doc_id: str = "doc<1>.txt", similarity: float | None = 0.62
+            ) -> rag.Passage:
     return rag.Passage(chunk_id=0, doc_id=doc_id, title="A <i>title</i>", text=text, start=0, end=len(text),
-                       score=score, date="2024-05-01", source="Wire & Co")
+                       score=score, date="2024-05-01", source="Wire & Co", similarity=similarity)
 
 
 class Lookup:
@@ -117,11 +118,20 @@ def test_draft_html_escapes_the_text_and_styles_markers():
 
 
 def test_abstention_lists_the_closest_passages():
-    answer = rag.Answer(question="q", text="Not found in these articles.", passages=[passage(score=0.06)] * 4,
+    answer = rag.Answer(question="q", text="Not found in these articles.", passages=[passage(score=0.016, similarity=0.21)] * 4,
                         abstained=True)
     html = render.answer_html(answer, Lookup())
     assert "rag-abstained" in html and "Not found in these articles." in html
-    assert "Closest passages" in html and html.count("<details") == 3 and "score 0.06" in html
+    assert "Closest passages" in html and html.count("<details") == 3 and "weak match 21%" in html
+    assert "0.016" not in html  # the fusion score is a rank, not something to show people
+
+
+def test_match_levels_are_similarity_percentages():
+    assert "strong match 50%" in render.match_html(0.5)
+    assert "partial match 49%" in render.match_html(0.49)
+    assert "weak match 0%" in render.match_html(-0.2)  # a negative cosine is shown as no match, not -20%
+    assert "strong match 100%" in render.match_html(1.0000002)
+    assert render.match_html(None) == ""
 
 
 def test_stream_steps_grow_to_the_full_text():
@@ -136,12 +146,13 @@ def test_stream_steps_grow_to_the_full_text():
 
 def test_sources_panel_marks_cited_passages():
     c = citation("Second & last: the quoted one.")
-    other = passage(text="Unrelated text <x>.", score=0.1, doc_id="other.txt")
+    other = passage(text="Unrelated text <x>.", score=0.1, doc_id="other.txt", similarity=0.35)
     answer = rag.Answer(question="Who <said> it?", text=f"{c.quote} [1]", citations=[c], passages=[passage(), other])
     html = render.sources_html(answer)
     assert "Who &lt;said&gt; it?" in html
     assert html.count("<details") == 2 and html.count("rag-cited") == 1 and html.count(" open>") == 1
-    assert '<span class="rag-score">0.500</span>' in html and '<span class="rag-score">0.100</span>' in html
+    assert ">strong match 62%</span>" in html and ">partial match 35%</span>" in html
+    assert "0.500" not in html and "0.100" not in html
     assert "cited [1]" in html and "<mark>Second &amp; last: the quoted one.</mark>" in html
     assert "Unrelated text &lt;x&gt;." in html
     assert render.sources_html(None) == render.SOURCES_EMPTY
@@ -275,3 +286,70 @@ def test_rag_chat_reports_user_errors(tmp_path, capsys, monkeypatch):
     assert main(["chat", "--index", str(tmp_path / "none")]) == 2
     err = capsys.readouterr().err
     assert "no index found" in err and "corpus" in err and "Traceback" not in err
+
+
+# ---- field fixes: file modes, Gradio's temp copies, tracked folders, re-index confirmation -------
+
+
+def test_saved_uploads_get_the_users_normal_file_mode(tmp_path):
+    upload = tmp_path / "in" / "story.txt"
+    upload.parent.mkdir()
+    upload.write_text("Title\n\nA body sentence.\n", encoding="utf-8")
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    old = os.umask(0o022)
+    try:
+        assert save_uploads([upload], corpus).saved == ["story.txt"]
+    finally:
+        os.umask(old)
+    assert (corpus / "story.txt").stat().st_mode & 0o777 == 0o644  # mkstemp alone gives 0600
+
+
+def test_discard_temporary_deletes_only_inside_gradios_folder(tmp_path):
+    from ui.uploads import discard_temporary
+
+    root = tmp_path / "gradio"
+    inside = root / "0f3a" / "setup.exe"
+    inside.parent.mkdir(parents=True)
+    inside.write_bytes(b"MZ")
+    outside = tmp_path / "mine.txt"
+    outside.write_text("keep me")
+    assert discard_temporary([inside, outside, tmp_path / "missing.txt"], root) == 1
+    assert not inside.exists() and not inside.parent.exists() and root.is_dir()
+    assert outside.read_text() == "keep me"
+
+
+def test_folders_tracked_by_git_are_recognised(tmp_path):
+    from pathlib import Path
+
+    from ui.uploads import tracked_by_git
+
+    seeds = Path(__file__).resolve().parents[2] / "seeds"
+    if not (seeds.parent / ".git").exists():
+        pytest.skip("not a git checkout")
+    assert tracked_by_git(seeds)
+    assert not tracked_by_git(tmp_path)  # not in a repository at all
+
+
+def test_a_reindex_removing_most_articles_asks_first():
+    from ui.app import removal_warning
+
+    assert removal_warning({"added": 0, "updated": 0, "removed": 2096, "unchanged": 0}).startswith(
+        "Re-indexing would remove 2,096 of the 2,096")
+    assert removal_warning({"added": 5, "updated": 1, "removed": 3, "unchanged": 2}) is None  # 3 of 6: half
+    assert removal_warning({"added": 2, "updated": 0, "removed": 0, "unchanged": 0}) is None
+
+
+def test_chat_corpus_is_the_recorded_one(tmp_path, monkeypatch):
+    from tests.conftest import TINY, write_corpus
+    from ui.cli import corpus_for
+
+    corpus = write_corpus(tmp_path / "articles", TINY)
+    rag.build_index(str(corpus), str(tmp_path / "index"), model="hashing", progress=False)
+    monkeypatch.chdir(tmp_path)
+    assert corpus_for("index", None) == str(corpus.resolve())  # not ./seeds
+    assert corpus_for("index", "articles") == "articles"
+    (tmp_path / "other").mkdir()
+    with pytest.raises(rag.UserError, match="holds the articles of .*--replace"):
+        corpus_for("index", "other")
+    assert corpus_for("no-index-here", None) is None
