@@ -2,13 +2,14 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
-# The default corpus and where its index lives.
-CORPUS ?= seeds
+# The chat's corpus and where its index lives. corpus/ is git-ignored and starts as a copy of
+# seeds/, so chat uploads never modify the tracked seed articles.
+CORPUS ?= corpus
 INDEX ?= index
 # Where `make chat` serves the page.
 PORT ?= 7860
 
-.PHONY: install install-dev browser chat index test unit eval-gate eval-bbc clean
+.PHONY: install install-dev browser chat index test unit field eval-gate eval-bbc clean
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(VENV)/.installed: pyproject.toml constraints.txt
@@ -33,14 +34,21 @@ install-dev: $(VENV)/.installed-dev browser
 browser:
 	@command -v chromium >/dev/null || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null)
 
-index: install
+$(CORPUS):
+	cp -R seeds $(CORPUS)
+
+index: install | $(CORPUS)
 	$(VENV)/bin/rag index $(CORPUS) --index $(INDEX)
 
+# The chat indexes the folder the index records (uploads and Re-index go there).
 chat: index
-	$(VENV)/bin/rag chat --index $(INDEX) --corpus $(CORPUS) --port $(PORT)
+	$(VENV)/bin/rag chat --index $(INDEX) --port $(PORT)
 
 unit: install-dev
 	$(PY) -m pytest -q
+
+field: install-dev
+	$(PY) -m bench.field
 
 eval-gate: install-dev
 	$(VENV)/bin/rag eval eval/seeds.jsonl --check --out eval/out/seeds
@@ -48,8 +56,11 @@ eval-gate: install-dev
 eval-bbc: install-dev
 	$(VENV)/bin/rag eval eval/bbc.jsonl --check --out eval/out/bbc
 
+# The field test (bench/field.py) after the unit tests: builds racing and killed, files as they
+# come, every bad input, 20 chat clients; exit 1 on any FAIL.
 test: install-dev
 	$(PY) -m pytest -q
+	$(PY) -m bench.field --quick
 	$(VENV)/bin/rag eval eval/seeds.jsonl --check --out eval/out/seeds
 	$(VENV)/bin/rag eval eval/bbc.jsonl --check --out eval/out/bbc
 
