@@ -126,6 +126,12 @@ def test_off_topic_question_is_not_answered(page):
     expect(answer.locator("details.rag-card").first).to_be_attached()
 
 
+def _umask() -> int:
+    from ui.uploads import _umask as read
+
+    return read()
+
+
 def test_upload_an_article_then_ask_about_it(page, server, tmp_path):
     story = tmp_path / "Floating library (Vellmar Quay).txt"
     story.write_text(
@@ -141,7 +147,8 @@ def test_upload_an_article_then_ask_about_it(page, server, tmp_path):
     expect(report).to_contain_text("added 1, updated 0, removed 0, unchanged 2", timeout=120_000)
     expect(report).to_contain_text("Floating_library_Vellmar_Quay.txt")
     expect(page.locator("#rag-stats .rag-stat", has_text="Articles")).to_contain_text("3")
-    assert (server.corpus / "Floating_library_Vellmar_Quay.txt").is_file()
+    saved = server.corpus / "Floating_library_Vellmar_Quay.txt"
+    assert saved.is_file() and saved.stat().st_mode & 0o077 == 0o666 & ~_umask() & 0o077  # not 0600
 
     page.get_by_role("tab", name="Chat").click()
     answer = ask(page, "How many books does the Marginalia library ship hold?")
@@ -166,6 +173,8 @@ def test_bad_uploads_are_reported(page, server, tmp_path):
     expect(report.locator("li", has_text="menu_only.html")).to_contain_text("no article text")
     expect(report).not_to_contain_text("Saved to the corpus")
     assert sorted(p.name for p in server.corpus.iterdir()) == before  # nothing bad left in the corpus
+    temp = Path(server.demo.GRADIO_CACHE)
+    assert not [p for p in temp.rglob("*") if p.name in ("setup.exe", "empty.txt", "menu only.html")]  # nor in Gradio's
     # The app carries on.
     page.get_by_role("tab", name="Chat").click()
     expect(ask(page, "How many troops train at the Chimyon centre each year?")).to_contain_text("300 troops")
@@ -182,3 +191,47 @@ def test_phone_width_has_no_sideways_scroll(browser, server):
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
     finally:
         page.close()
+
+
+def test_upload_while_another_build_writes_says_so(page, server, tmp_path):
+    from rag.locking import index_writer
+
+    story = tmp_path / "busy.txt"
+    story.write_text("Busy day at the port\n\nThe port of Vellmar Quay handled 90 ships on Friday.\n", encoding="utf-8")
+    page.get_by_role("tab", name="Corpus").click()
+    try:
+        with index_writer(server.index, wait=False):  # as a `rag index` run in another process would
+            page.locator("#rag-upload input[type=file]").set_input_files(str(story))
+            report = page.locator("#rag-report")
+            expect(report).to_contain_text("is being written by", timeout=120_000)
+        expect(report).to_contain_text("Indexing failed")
+        temp = __import__("pathlib").Path(server.demo.GRADIO_CACHE)
+        assert not list(temp.rglob("busy.txt"))  # Gradio's temporary copy is gone
+    finally:
+        (server.corpus / "busy.txt").unlink(missing_ok=True)
+
+
+def test_reindex_that_would_remove_most_articles_asks_first(page, server, tmp_path):
+    """Last in this module: it empties most of the corpus folder."""
+    import shutil
+
+    page.get_by_role("tab", name="Corpus").click()
+    page.locator("#rag-reindex").click()  # nothing removed: no question asked
+    expect(page.locator("#rag-report")).to_contain_text("removed 0")
+    expect(page.locator("#rag-confirm")).to_be_hidden()
+    indexed = sorted(p.name for p in server.corpus.iterdir())
+    moved = tmp_path / "moved"
+    moved.mkdir()
+    for name in indexed[1:]:
+        shutil.move(server.corpus / name, moved / name)
+    page.locator("#rag-reindex").click()
+    confirm = page.locator("#rag-confirm")
+    expect(confirm).to_be_visible(timeout=60_000)
+    expect(confirm).to_contain_text(f"would remove {len(indexed) - 1} of the {len(indexed)} indexed articles")
+    page.locator("#rag-confirm-no").click()
+    expect(confirm).to_be_hidden()
+    assert server.pool.default.store.manifest["articles"] == len(indexed)  # nothing was removed
+    page.locator("#rag-reindex").click()
+    page.locator("#rag-confirm-yes").click()
+    expect(page.locator("#rag-report")).to_contain_text(f"removed {len(indexed) - 1}", timeout=120_000)
+    expect(confirm).to_be_hidden()
