@@ -57,7 +57,7 @@ def _question(text: str) -> str:
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    report = build_index(args.corpus, args.index, progress=not args.quiet)
+    report = build_index(args.corpus, args.index, progress=not args.quiet, csv_columns=args.columns)
     for doc_id, reason in report.skipped:
         print(f"skipped {doc_id}: {reason}", file=sys.stderr)
     _print_json(report.to_dict()) if args.json else print(report.summary())
@@ -108,6 +108,8 @@ def _add_core_commands(commands: argparse._SubParsersAction) -> None:
     index.add_argument("--index", default=DEFAULT_INDEX, help="index folder (default: index)")
     index.add_argument("--json", action="store_true", help="print the report as JSON")
     index.add_argument("--quiet", action="store_true", help="no progress bars")
+    index.add_argument("--columns", default=None, metavar="FIELD=COLUMN,...",
+                       help="CSV/TSV columns by name, e.g. title=Headline,text=Story (default: found by name)")
     index.set_defaults(run=cmd_index)
 
     search = commands.add_parser("search", help="the passages most similar to a query")

@@ -16,6 +16,7 @@ from tqdm.auto import tqdm
 from rag.chunking import chunk_article, embedding_text
 from rag.lexical import PARAMS as LEXICAL_PARAMS
 from rag.embedding import EmbeddingCache, embed_missing, get_embedder, text_hash
+from rag.formats import file_readers
 from rag.reading import read_corpus
 from rag.schema import Article, Chunk, IndexReport
 from rag.sentences import get_splitter
@@ -147,7 +148,7 @@ def build_index(corpus_dir: str | Path = "seeds", index_dir: str | Path = "index
     began = time.perf_counter()
     config = settings.pop("settings", None) or resolve(**settings)
     corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
-    corpus = read_corpus(corpus_dir)
+    corpus = read_corpus(corpus_dir, readers=file_readers(config.csv_columns))
     articles = _unique(corpus.articles)
     previous = _previous(index_dir, config)
     counts = _counts(articles, previous.hashes)

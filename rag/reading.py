@@ -1,4 +1,4 @@
-"""Read a folder of articles (.txt, .md, .html, .json, .jsonl) into ``Article`` objects.
+"""Read a folder of articles (.txt, .md, .html, .json, .jsonl; .csv, .tsv, .pdf, .docx by ``rag.formats``).
 
 A file that cannot be read is skipped with one warning naming it and the reason;
 one bad file never stops a build.
@@ -12,7 +12,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 import yaml
 
@@ -180,30 +180,46 @@ READERS: dict[str, Callable[[str, str], list[Article]]] = {
 }
 
 
-def article_files(folder: Path) -> Iterator[Path]:
+FileReader = Callable[[str, bytes], list[Article]]
+
+
+def _file_readers(readers: Mapping[str, FileReader] | None) -> Mapping[str, FileReader]:
+    """Readers of raw bytes (CSV, PDF, Word), imported late: they build on this module's helpers."""
+    if readers is not None:
+        return readers
+    from rag.formats import file_readers
+
+    return file_readers()
+
+
+def article_files(folder: Path, suffixes: Iterable[str] = READERS) -> Iterator[Path]:
     """Article files below ``folder``, recursively, in a stable order; hidden files skipped."""
+    suffixes = set(suffixes)
     for path in sorted(folder.rglob("*")):
         relative = path.relative_to(folder)
         if any(part.startswith(".") for part in relative.parts):
             continue
-        if path.is_file() and path.suffix.lower() in READERS:
+        if path.is_file() and path.suffix.lower() in suffixes:
             yield path
 
 
-def read_file(path: Path, doc_id: str) -> list[Article]:
+def read_file(path: Path, doc_id: str, readers: Mapping[str, FileReader] | None = None) -> list[Article]:
     """Articles in one file; raises ``SkipFile`` with the reason when it has none."""
     try:
-        raw = decode(path.read_bytes())
+        data = path.read_bytes()
     except OSError as exc:
         raise SkipFile(f"unreadable ({exc.strerror})") from None
-    articles = READERS[path.suffix.lower()](doc_id, raw)
+    file_reader = _file_readers(readers).get(path.suffix.lower())
+    articles = file_reader(doc_id, data) if file_reader else READERS[path.suffix.lower()](doc_id, decode(data))
     if not articles:
         raise SkipFile("no articles in file")
     return articles
 
 
-def read_corpus(folder: str | Path) -> Corpus:
+def read_corpus(folder: str | Path, readers: Mapping[str, FileReader] | None = None) -> Corpus:
     """Every article below ``folder``; raises ``UserError`` if it is missing or has none.
+
+    ``readers`` replaces the byte readers of ``rag.formats.file_readers()`` (e.g. CSV columns).
 
     >>> corpus = read_corpus("seeds")  # doctest: +SKIP
     """
@@ -211,13 +227,14 @@ def read_corpus(folder: str | Path) -> Corpus:
     if not root.is_dir():
         raise UserError(f"corpus folder not found: {root}")
     corpus = Corpus()
-    for path in article_files(root):
+    readers = _file_readers(readers)
+    for path in article_files(root, [*READERS, *readers]):
         doc_id = path.relative_to(root).as_posix()
         try:
-            corpus.articles.extend(read_file(path, doc_id))
+            corpus.articles.extend(read_file(path, doc_id, readers))
         except SkipFile as exc:
             log.warning("skipping %s: %s", doc_id, exc)
             corpus.skipped.append((doc_id, str(exc)))
     if not corpus.articles:
-        raise UserError(f"no readable articles in {root} (looked for {', '.join(ARTICLE_SUFFIXES)})")
+        raise UserError(f"no readable articles in {root} (looked for {', '.join([*ARTICLE_SUFFIXES, *readers])})")
     return corpus

@@ -79,6 +79,9 @@ class Settings:
     # (a floor for the plainly off-topic; the fitted model in rag/abstention.json decides the rest).
     min_relevance: float = 0.2
     progress: bool = True
+    # CSV/TSV columns named explicitly, e.g. "title=Headline,text=Story" (rag index --columns);
+    # empty: found by their usual names (rag/formats/delimited.py).
+    csv_columns: str = ""
     # Optional LLM writer (composer "llm"): any OpenAI-compatible chat endpoint.
     llm_base_url: str = "http://127.0.0.1:8080/v1"
     llm_model: str = "default"
