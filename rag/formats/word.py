@@ -1,4 +1,9 @@
-"""Word documents (.docx) by python-docx: paragraphs as paragraphs, the first heading as title."""
+"""Word documents (.docx) by python-docx: paragraphs as paragraphs, the title heading as title.
+
+The title is the paragraph in Word's Title style, else a heading that opens the document, else
+the document's title property, else (as for any article) its first sentence. Sub-headings stay
+in the text, where the general chrome rule (rag/boilerplate.py) may drop short ones.
+"""
 
 from __future__ import annotations
 
@@ -14,10 +19,10 @@ def _is_heading(style: str) -> bool:
 
 
 def _title_position(styles: list[str]) -> int | None:
-    """The paragraph in Title style, else the first heading, else none."""
+    """The paragraph in Title style, else a heading that opens the document; a later heading is a sub-heading."""
     if "Title" in styles:
         return styles.index("Title")
-    return next((i for i, style in enumerate(styles) if _is_heading(style)), None)
+    return 0 if _is_heading(styles[0]) else None
 
 
 def read_docx(doc_id: str, data: bytes) -> list[Article]:
