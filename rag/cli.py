@@ -17,6 +17,7 @@ from rag.assistant import Assistant, check_question
 from rag.errors import UserError
 from rag.indexing import build_index
 from rag.schema import Answer, Passage
+from rag.source_commands import register as register_source_commands
 
 DEFAULT_CORPUS = "seeds"
 DEFAULT_INDEX = "index"
@@ -125,6 +126,7 @@ def _add_core_commands(commands: argparse._SubParsersAction) -> None:
     ask.add_argument("--index", default=DEFAULT_INDEX)
     ask.add_argument("--json", action="store_true")
     ask.set_defaults(run=cmd_ask)
+    register_source_commands(commands)  # rag add, rag watch
 
 
 def _add_plugin_commands(commands: argparse._SubParsersAction) -> None:

@@ -130,6 +130,7 @@ def _manifest(settings: Settings, dimension: int, articles: list[Article], chunk
         "lexical": LEXICAL_PARAMS,
         "corpus_fingerprint": _fingerprint(articles),
         "corpus_dir": str(corpus_dir),
+        "csv_columns": settings.csv_columns,  # so `rag add` / `rag watch` re-read CSVs the same way
         "articles": len(articles),
         "chunks": chunks,
         "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
