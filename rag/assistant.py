@@ -16,7 +16,7 @@ from rag.retrieval import make_retriever
 from rag.schema import Answer, Passage
 from rag.sentences import get_splitter
 from rag.settings import INDEX_KEYS, Settings, resolve
-from rag.store import IndexStore
+from rag.store import IndexStore, current_generation
 
 MAX_QUESTION_CHARS = 4000
 Turn = tuple[str, str] | Mapping[str, str]
@@ -76,6 +76,18 @@ class Assistant:
 
     def close(self) -> None:
         self.store.close()
+
+    def is_current(self) -> bool:
+        """False once a newer generation of the index went live (``rag index``, ``rag add``, ``rag watch``)."""
+        return current_generation(self.store.index_dir) in (None, self.store.generation.name)
+
+    def reloaded(self) -> "Assistant":
+        """This assistant if its index is current, else a new one on the live generation, same settings.
+
+        The caller closes the old one when nothing uses it any more.
+        >>> assistant = assistant.reloaded()  # doctest: +SKIP
+        """
+        return self if self.is_current() else Assistant.load(self.store.index_dir, settings=self.settings)
 
     def chat(self) -> "Chat":
         """A conversation: ``chat.ask(...)`` passes the earlier turns as history."""
@@ -167,4 +179,7 @@ def ask(question: str, index_dir: str | Path = "index", history: Sequence[Turn] 
     key = Path(index_dir).resolve()
     if key not in _loaded:
         _loaded[key] = Assistant.load(index_dir)
+    elif (fresh := _loaded[key].reloaded()) is not _loaded[key]:  # rebuilt since: answer from the new index
+        _loaded.pop(key).close()
+        _loaded[key] = fresh
     return _loaded[key].ask(question, history=history)

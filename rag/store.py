@@ -74,6 +74,12 @@ def _generation_path(index_dir: Path) -> Path | None:
     return path if (path / MANIFEST).is_file() else None
 
 
+def current_generation(index_dir: str | Path) -> str | None:
+    """Name of the live generation (``gen-000003``), or None when there is no index."""
+    generation = _generation_path(Path(index_dir))
+    return generation.name if generation else None
+
+
 def read_manifest(index_dir: Path) -> dict[str, Any] | None:
     """The live generation's manifest, or None when there is no index."""
     generation = _generation_path(index_dir)
