@@ -31,6 +31,7 @@ import yaml
 
 from rag.errors import UserError
 from rag.schema import IndexReport
+from rag.settings import Settings, resolve
 
 USER_AGENT = "rag-news-reader/0.1 (rag add: saves articles for offline cited answers)"
 WEB_FOLDER = "web"
@@ -52,6 +53,13 @@ class FetchPolicy:
     max_redirects: int = 5
     allow_private: bool = False
     user_agent: str = USER_AGENT
+
+    @classmethod
+    def of(cls, settings: Settings) -> "FetchPolicy":
+        """The policy that ``settings.fetch_*`` describe (a bad value is a user error)."""
+        if settings.fetch_timeout <= 0 or settings.fetch_max_bytes <= 0:
+            raise UserError("fetch_timeout and fetch_max_bytes must be positive")
+        return cls(settings.fetch_timeout, settings.fetch_max_bytes, allow_private=settings.fetch_allow_private)
 
 
 @dataclass(frozen=True)
@@ -346,16 +354,14 @@ def add(
     corpus_dir: str | Path | None = None,
     index_dir: str | Path | None = "index",
     *,
-    allow_private: bool = False,
-    timeout: float = FetchPolicy.timeout,
-    max_bytes: int = FetchPolicy.max_bytes,
     on_result: Callable[[AddResult], None] | None = None,
     **settings: Any,
 ) -> AddReport:
     """Add web pages and feeds to the corpus, then update the index incrementally (``index_dir=None``: don't).
 
-    ``corpus_dir`` defaults to the folder the index was built from. The index is rebuilt
-    with the settings it was built with, so adding never changes the model.
+    ``corpus_dir`` defaults to the folder the index was built from. ``settings`` override
+    ``Settings`` (``fetch_timeout``, ``fetch_max_bytes``, ``fetch_allow_private``...); the index
+    is updated with the settings it was built with, so adding never changes the model.
 
     >>> rag.add(["https://news.example/feed.xml"], "corpus", "index").summary()  # doctest: +SKIP
     'added 12, already present 0, failed 1 (https://news.example/live: HTTP 404 Not Found)'
@@ -366,8 +372,7 @@ def add(
     if not urls:
         raise UserError("no URL given; name a web page or an RSS/Atom feed")
     corpus = Path(corpus_dir) if corpus_dir else default_corpus(index_dir)
-    policy = FetchPolicy(timeout=timeout, max_bytes=max_bytes, allow_private=allow_private)
-    results = add_to_corpus(urls, corpus, policy, on_result)
+    results = add_to_corpus(urls, corpus, FetchPolicy.of(resolve(**settings)), on_result)
     report = AddReport(results)
     if index_dir is not None and report.count("added"):
         report = AddReport(results, update_index(corpus, index_dir, **{**index_settings_of(index_dir), **settings}))

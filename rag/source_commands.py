@@ -7,6 +7,7 @@ import sys
 import time
 
 from rag.fetching import AddResult, FetchPolicy, add
+from rag.settings import resolve
 from rag.watching import WatchPlan, parse_interval, watch
 
 DEFAULT_INDEX = "index"
@@ -22,10 +23,7 @@ def _print_result(result: AddResult) -> None:
 
 
 def cmd_add(args: argparse.Namespace) -> int:
-    report = add(
-        args.urls, args.corpus, args.index, allow_private=args.allow_private,
-        timeout=args.timeout, max_bytes=args.max_bytes, on_result=_print_result,
-    )
+    report = add(args.urls, args.corpus, args.index, on_result=_print_result, **_fetch_settings(args))
     if report.index is not None:
         print(report.index.summary())
     print(report.summary())
@@ -38,7 +36,7 @@ def _stamped(line: str) -> None:
 
 def cmd_watch(args: argparse.Namespace) -> int:
     plan = WatchPlan.of(args.targets, args.index, args.corpus)
-    policy = FetchPolicy(timeout=args.timeout, max_bytes=args.max_bytes, allow_private=args.allow_private)
+    policy = FetchPolicy.of(resolve(**_fetch_settings(args)))
     every = parse_interval(args.every)
     feeds = f" and {len(plan.feeds)} feed(s)" if plan.feeds else ""
     _stamped(f"watching {plan.corpus_dir}{feeds} -> {plan.index_dir}" + ("" if args.once else f", every {args.every}; Ctrl-C stops"))
@@ -49,12 +47,17 @@ def cmd_watch(args: argparse.Namespace) -> int:
     return 0
 
 
+def _fetch_settings(args: argparse.Namespace) -> dict:
+    """Flags given on the command line (the rest come from rag.toml, RAG_* variables or the defaults)."""
+    return {"fetch_allow_private": args.allow_private or None, "fetch_timeout": args.timeout, "fetch_max_bytes": args.max_bytes}
+
+
 def _fetch_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--index", default=DEFAULT_INDEX, help="index folder (default: index)")
     parser.add_argument("--allow-private", action="store_true",
                         help="allow private, loopback and link-local addresses (e.g. a server on 127.0.0.1)")
-    parser.add_argument("--timeout", type=float, default=FetchPolicy.timeout, help="seconds per request (default: 15)")
-    parser.add_argument("--max-bytes", type=int, default=FetchPolicy.max_bytes, help="largest response (default: 5 MB)")
+    parser.add_argument("--timeout", type=float, default=None, help="seconds per request and download (default: 15)")
+    parser.add_argument("--max-bytes", type=int, default=None, help="largest response in bytes (default: 5 MB)")
 
 
 def register(commands: argparse._SubParsersAction) -> None:

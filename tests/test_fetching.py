@@ -15,7 +15,7 @@ from rag.reading import read_corpus
 from tests.conftest import FAST, TINY, write_corpus
 from tests.news_server import news_site  # noqa: F401  (the fixture)
 
-QUICK = {"allow_private": True, "timeout": 1.0, "max_bytes": 1_000_000}
+QUICK = {"fetch_allow_private": True, "fetch_timeout": 1.0, "fetch_max_bytes": 1_000_000}
 
 
 def _front_matter(path: Path) -> dict:
