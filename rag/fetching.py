@@ -372,6 +372,7 @@ def add(
     if not urls:
         raise UserError("no URL given; name a web page or an RSS/Atom feed")
     corpus = Path(corpus_dir) if corpus_dir else default_corpus(index_dir)
+    check_corpus_of_index(corpus, index_dir)
     results = add_to_corpus(urls, corpus, FetchPolicy.of(resolve(**settings)), on_result)
     report = AddReport(results)
     if index_dir is not None and report.count("added"):
@@ -387,6 +388,19 @@ def default_corpus(index_dir: str | Path | None) -> Path:
     if not manifest or not manifest.get("corpus_dir"):
         raise UserError(f"no index in {index_dir} to take the corpus folder from; name one with --corpus DIR")
     return Path(manifest["corpus_dir"])
+
+
+def check_corpus_of_index(corpus_dir: Path, index_dir: str | Path | None) -> None:
+    """Refuse to update an index from another folder than it was built from: that would replace its articles."""
+    from rag.store import read_manifest
+
+    manifest = read_manifest(Path(index_dir)) if index_dir else None
+    built_from = (manifest or {}).get("corpus_dir")
+    if built_from and Path(built_from).resolve() != corpus_dir.resolve():
+        raise UserError(
+            f"index {index_dir} was built from {built_from}, not {corpus_dir}; "
+            f"add to that folder (leave out --corpus) or use another --index"
+        )
 
 
 def saved_articles(corpus_dir: str | Path) -> dict[str, dict[str, Any]]:

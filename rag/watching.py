@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from rag.errors import UserError
-from rag.fetching import AddResult, FetchPolicy, add_to_corpus, default_corpus
+from rag.fetching import AddResult, FetchPolicy, add_to_corpus, check_corpus_of_index, default_corpus
 from rag.indexing import build_index
 from rag.schema import IndexReport
 from rag.store import IndexStore, read_manifest
@@ -94,6 +94,7 @@ class WatchPlan:
             if not folder.is_dir() and not (feeds and not folder.exists()):
                 raise UserError(f"corpus folder not found: {folder}")
         corpus = folders[0] if folders else default_corpus(index_dir)
+        check_corpus_of_index(corpus, index_dir)
         return cls(corpus, feeds, Path(index_dir))
 
 

@@ -10,6 +10,7 @@ import yaml
 from rag.assistant import Assistant
 from rag.cli import main
 from rag.errors import UserError
+from rag.indexing import build_index
 from rag.fetching import FetchError, FetchPolicy, add, article_path, check_url, fetch, make_client, saved_articles
 from rag.reading import read_corpus
 from tests.conftest import FAST, TINY, write_corpus
@@ -112,6 +113,9 @@ def test_non_html_pages_and_user_errors(news_site, tmp_path: Path) -> None:
         add([], tmp_path / "corpus", None)
     with pytest.raises(UserError, match="name one with --corpus"):
         add([f"{news_site.base}/news/harbour"], None, tmp_path / "no-index")
+    build_index(write_corpus(tmp_path / "other", TINY), tmp_path / "index", **FAST)
+    with pytest.raises(UserError, match="was built from .*other, not .*corpus; add to that folder"):
+        add([f"{news_site.base}/news/harbour"], tmp_path / "corpus", tmp_path / "index")
 
 
 def test_cli_add_prints_each_article_and_the_summary(news_site, tmp_path: Path, capsys, no_config, monkeypatch) -> None:
