@@ -226,13 +226,25 @@ def extract_article(page: Page, fallback: dict[str, Any] | None = None) -> dict[
     if doc is None or not (doc.text or "").strip():
         raise FetchError("no article text found on the page")
     fallback = fallback or {}
+    title = doc.title or fallback.get("title")
     return {
-        "title": doc.title or fallback.get("title"),
+        "title": title,
         "date": doc.date or fallback.get("date"),
         "source": doc.sitename or fallback.get("source") or doc.hostname,
         "url": page.url,
-        "text": doc.text,
+        "text": _paragraphs(doc.text, title),
     }
+
+
+def _paragraphs(text: str, title: str | None) -> str:
+    """Trafilatura's lines as Markdown paragraphs, without the page's own headline repeated on top.
+
+    (A headline left in the text would be quoted as if it were a sentence of the article.)
+    """
+    lines = [line.strip() for line in text.split("\n") if line.strip()]
+    if title and len(lines) > 1 and " ".join(lines[0].split()).casefold() == " ".join(title.split()).casefold():
+        lines = lines[1:]
+    return "\n\n".join(lines)
 
 
 def article_path(url: str) -> Path:

@@ -85,6 +85,12 @@ def _handler(site: NewsSite) -> type[BaseHTTPRequestHandler]:
             pass
 
         def do_GET(self) -> None:
+            try:
+                self._serve()
+            except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout, size limit)
+                pass
+
+        def _serve(self) -> None:
             site.requests.append((self.path, self.headers.get("User-Agent", "")))
             if self.path == "/slow":
                 time.sleep(site.slow_seconds)
@@ -105,10 +111,7 @@ def _handler(site: NewsSite) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            try:
-                self.wfile.write(body)
-            except (BrokenPipeError, ConnectionResetError):  # the client gave up (size limit)
-                pass
+            self.wfile.write(body)
 
         def _redirect(self, location: str) -> None:
             self.send_response(302)

@@ -51,7 +51,8 @@ def test_saved_article_is_clean_markdown_with_its_provenance(news_site, tmp_path
     assert meta["added_at"].endswith("+00:00")
     (article,) = read_corpus(tmp_path / "corpus").articles
     assert article.doc_id == article_path(url).as_posix() and article.url == url and article.date == "2024-03-04"
-    assert "It cost 42 million pounds and can hold 300 boats" in article.text
+    assert article.text.startswith("The new harbour in Port Elms opened on Monday")  # not the headline again
+    assert "\n\nIt cost 42 million pounds and can hold 300 boats" in article.text  # paragraphs kept
     for chrome in ("Subscribe", "Most read", "Share this", "Copyright", "Sign in"):
         assert chrome not in article.text
     assert saved_articles(tmp_path / "corpus")[article.doc_id]["url"] == url
