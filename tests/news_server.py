@@ -46,6 +46,11 @@ FERRY = article_html("Ferry to Stoney Isle returns", "2024-03-06", [
     "Islanders had gone without a regular boat for eleven weeks, and the new contract runs for seven years.",
 ])
 
+BRIEF = article_html("Port Elms names its new lifeboat", "2024-03-08", [
+    "The new lifeboat of Port Elms was named Ada Quill on Friday, after the mayor who opened the harbour.",
+    "The boat cost 2.1 million pounds, paid for by a public appeal that ran for three years.",
+])
+
 
 def rss(base: str, links: list[str]) -> str:
     items = "".join(
@@ -132,6 +137,7 @@ def news_site() -> Iterator[NewsSite]:
     site.html("/news/harbour", HARBOUR)
     site.html("/news/bakery", BAKERY)
     site.html("/news/ferry", FERRY)
+    site.html("/news/brief", BRIEF)
     site.html("/broken", "<html><body><h1>Internal error</h1></body></html>", status=500)
     site.html("/empty", "<!DOCTYPE html><html><body><nav><a href='/'>Home</a></nav></body></html>")
     site.html("/huge", "<!DOCTYPE html><html><body>" + "<p>Big page.</p>" * 600_000 + "</body></html>")

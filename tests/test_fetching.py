@@ -58,6 +58,15 @@ def test_saved_article_is_clean_markdown_with_its_provenance(news_site, tmp_path
     assert saved_articles(tmp_path / "corpus")[article.doc_id]["url"] == url
 
 
+def test_a_short_news_item_keeps_its_paragraphs_without_headline_or_byline(news_site, tmp_path: Path) -> None:
+    url = f"{news_site.base}/news/brief"
+    add([url], tmp_path / "corpus", None, **QUICK)
+    (article,) = read_corpus(tmp_path / "corpus").articles
+    assert article.title == "Port Elms names its new lifeboat"
+    assert article.text == ("The new lifeboat of Port Elms was named Ada Quill on Friday, after the mayor who opened "
+                            "the harbour.\n\nThe boat cost 2.1 million pounds, paid for by a public appeal that ran for three years.")
+
+
 def test_adding_again_fetches_nothing_new_and_keeps_the_index(news_site, tmp_path: Path) -> None:
     corpus, index = tmp_path / "corpus", tmp_path / "index"
     add([f"{news_site.base}/feed.xml"], corpus, index, **QUICK, **FAST)
