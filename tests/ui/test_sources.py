@@ -65,3 +65,17 @@ def test_form_errors_are_shown_not_raised(tmp_path: Path) -> None:
     many = " ".join(f"https://x.example/{i}" for i in range(sources.MAX_URLS + 1))
     assert "At most 50 addresses" in sources.add_from_web(many, tmp_path, "index", {})
     assert sources.parse_urls("a b,c\nd") == ["a", "b", "c", "d"]
+
+
+def test_uploads_take_the_new_formats_checked_by_signature(tmp_path: Path) -> None:
+    from ui.uploads import save_uploads
+
+    files = {"a.csv": b"title,text\nT,The Elms council met on Monday.\n", "r.pdf": b"%PDF-1.7\n...",
+             "w.docx": b"PK\x03\x04...", "fake.pdf": b"<html>not a pdf</html>", "fake.docx": b"plain text"}
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    (tmp_path / "corpus").mkdir()
+    result = save_uploads([tmp_path / n for n in files], tmp_path / "corpus")
+    assert sorted(result.saved) == ["a.csv", "r.pdf", "w.docx"]
+    assert dict(result.rejected) == {"fake.pdf": "not a .pdf file (its content does not start like one)",
+                                     "fake.docx": "not a .docx file (its content does not start like one)"}
