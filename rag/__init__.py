@@ -7,11 +7,14 @@
 
 from rag.assistant import Assistant, Chat, ask
 from rag.errors import IndexBusyError, IndexMismatchError, UserError
+from rag.fetching import AddReport, AddResult, add, saved_articles
 from rag.indexing import build_index, index_info, plan_index
 from rag.schema import Answer, Article, Chunk, Citation, IndexInfo, IndexReport, Passage
 from rag.settings import Settings, resolve
 
 __all__ = [
+    "AddReport",
+    "AddResult",
     "Answer",
     "Article",
     "Assistant",
@@ -25,9 +28,11 @@ __all__ = [
     "Passage",
     "Settings",
     "UserError",
+    "add",
     "ask",
     "build_index",
     "index_info",
     "plan_index",
     "resolve",
+    "saved_articles",
 ]

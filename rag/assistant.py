@@ -18,7 +18,7 @@ from rag.retrieval import make_retriever
 from rag.schema import Answer, Passage
 from rag.sentences import get_splitter
 from rag.settings import INDEX_KEYS, Settings, resolve
-from rag.store import IndexStore
+from rag.store import IndexStore, current_generation
 from rag.terms import content_terms, stop_words
 
 MAX_QUESTION_CHARS = 4000
@@ -96,6 +96,18 @@ class Assistant:
 
     def close(self) -> None:
         self.store.close()
+
+    def is_current(self) -> bool:
+        """False once a newer generation of the index went live (``rag index``, ``rag add``, ``rag watch``)."""
+        return current_generation(self.store.index_dir) in (None, self.store.generation.name)
+
+    def reloaded(self) -> "Assistant":
+        """This assistant if its index is current, else a new one on the live generation, same settings.
+
+        The caller closes the old one when nothing uses it any more.
+        >>> assistant = assistant.reloaded()  # doctest: +SKIP
+        """
+        return self if self.is_current() else Assistant.load(self.store.index_dir, settings=self.settings)
 
     def chat(self) -> "Chat":
         """A conversation: ``chat.ask(...)`` passes the earlier turns as history."""
@@ -203,4 +215,8 @@ def ask(question: str, index_dir: str | Path = "index", history: Sequence[Turn] 
     with _loading:
         if key not in _loaded:
             _loaded[key] = Assistant.load(index_dir)
-    return _loaded[key].ask(question, history=history)
+        elif (fresh := _loaded[key].reloaded()) is not _loaded[key]:  # rebuilt since: answer from the new index
+            _loaded.pop(key).close()
+            _loaded[key] = fresh
+        assistant = _loaded[key]
+    return assistant.ask(question, history=history)

@@ -17,6 +17,7 @@ from rag.assistant import Assistant, check_k, check_question
 from rag.errors import UserError
 from rag.indexing import build_index, index_info
 from rag.schema import Answer, Passage
+from rag.source_commands import register as register_source_commands
 
 DEFAULT_CORPUS = "seeds"
 DEFAULT_INDEX = "index"
@@ -76,7 +77,8 @@ def cmd_index(args: argparse.Namespace) -> int:
     if corpus is None and index_info(args.index) is None:
         corpus = DEFAULT_CORPUS  # a new index with no folder named: the seed articles
     # Skipped files were each logged once as they were read; the summary counts them.
-    report = build_index(corpus, args.index, wait=not args.no_wait, replace=args.replace, progress=not args.quiet)
+    report = build_index(corpus, args.index, wait=not args.no_wait, replace=args.replace, progress=not args.quiet,
+                         csv_columns=args.columns)
     _print_json(report.to_dict()) if args.json else print(report.summary())
     return 0
 
@@ -135,6 +137,8 @@ def _add_core_commands(commands: argparse._SubParsersAction) -> None:
     index.add_argument("--no-wait", action="store_true", help="exit 2 instead of waiting when another build holds the index")
     index.add_argument("--json", action="store_true", help="print the report as JSON")
     index.add_argument("--quiet", action="store_true", help="no progress bars")
+    index.add_argument("--columns", default=None, metavar="FIELD=COLUMN,...",
+                       help="CSV/TSV columns by name, e.g. title=Headline,text=Story (default: found by name)")
     index.set_defaults(run=cmd_index)
 
     search = commands.add_parser("search", help="the passages most similar to a query")
@@ -150,6 +154,7 @@ def _add_core_commands(commands: argparse._SubParsersAction) -> None:
     ask.add_argument("--index", default=DEFAULT_INDEX)
     ask.add_argument("--json", action="store_true")
     ask.set_defaults(run=cmd_ask)
+    register_source_commands(commands)  # rag add, rag watch
 
 
 def _add_plugin_commands(commands: argparse._SubParsersAction) -> None:

@@ -17,6 +17,7 @@ from rag.chunking import chunk_article, embedding_text
 from rag.errors import UserError
 from rag.lexical import PARAMS as LEXICAL_PARAMS
 from rag.embedding import EmbeddingCache, embed_missing, get_embedder, text_hash
+from rag.formats import file_readers
 from rag.locking import index_writer
 from rag.reading import Corpus, read_corpus
 from rag.schema import Article, Chunk, IndexInfo, IndexReport
@@ -147,6 +148,7 @@ def _manifest(settings: Settings, dimension: int, articles: list[Article], chunk
         "lexical": LEXICAL_PARAMS,
         "corpus_fingerprint": _fingerprint(articles),
         "corpus_dir": str(corpus_dir),
+        "csv_columns": settings.csv_columns,  # so `rag add` / `rag watch` re-read CSVs the same way
         "articles": len(articles),
         "chunks": chunks,
         "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -210,7 +212,7 @@ def build_index(
     _corpus_folder(corpus_dir, index_dir, replace)
     with index_writer(index_dir, wait=wait):
         folder = _corpus_folder(corpus_dir, index_dir, replace)
-        corpus = read_corpus(folder, max_file_mb=config.max_file_mb)
+        corpus = read_corpus(folder, max_file_mb=config.max_file_mb, readers=file_readers(config.csv_columns))
         return _build(corpus, folder, index_dir, config, began)
 
 
@@ -277,5 +279,5 @@ def plan_index(corpus_dir: str | Path | None = None, index_dir: str | Path = "in
     index_dir = Path(index_dir)
     check_index_folder(index_dir)
     folder = _corpus_folder(corpus_dir, index_dir, replace=True)
-    corpus = read_corpus(folder, max_file_mb=config.max_file_mb)
+    corpus = read_corpus(folder, max_file_mb=config.max_file_mb, readers=file_readers(config.csv_columns))
     return _counts(_unique(corpus.articles), read_article_hashes(index_dir))

@@ -1,4 +1,4 @@
-"""Read a folder of articles (.txt, .md, .html, .json, .jsonl) into ``Article`` objects.
+"""Read a folder of articles (.txt, .md, .html, .json, .jsonl; .csv, .tsv, .pdf, .docx by ``rag.formats``).
 
 A file that cannot be read is skipped with one warning naming it and the reason;
 one bad file never stops a build.
@@ -13,7 +13,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 import yaml
 
@@ -195,13 +195,26 @@ READERS: dict[str, Callable[[str, str], list[Article]]] = {
 }
 
 
+FileReader = Callable[[str, bytes], list[Article]]
+
+
+def _file_readers(readers: Mapping[str, FileReader] | None) -> Mapping[str, FileReader]:
+    """Readers of raw bytes (CSV, PDF, Word), imported late: they build on this module's helpers."""
+    if readers is not None:
+        return readers
+    from rag.formats import file_readers
+
+    return file_readers()
+
+
 def _inside(path: Path, root: Path) -> bool:
     return path.resolve().is_relative_to(root.resolve())
 
 
-def _walk(folder: Path, corpus: Corpus) -> Iterator[Path]:
+def _walk(folder: Path, corpus: Corpus, suffixes: Iterable[str]) -> Iterator[Path]:
     """Article files below ``folder`` in a stable order. Hidden entries are recorded in
     ``corpus.hidden`` and not entered; symlinks that lead outside the corpus are skipped."""
+    suffixes = set(suffixes)
     for current, dirs, files in os.walk(folder):
         here = Path(current)
         corpus.hidden.extend((here / n).relative_to(folder).as_posix() for n in sorted(dirs + files) if n.startswith("."))
@@ -211,7 +224,7 @@ def _walk(folder: Path, corpus: Corpus) -> Iterator[Path]:
                 _skip(corpus, (here / name).relative_to(folder).as_posix(), "symlinked folder, not followed")
         for name in sorted(f for f in files if not f.startswith(".")):
             path = here / name
-            if path.suffix.lower() not in READERS or not (path.is_file() or path.is_symlink()):
+            if path.suffix.lower() not in suffixes or not (path.is_file() or path.is_symlink()):
                 continue
             if path.is_symlink() and not _inside(path, folder):
                 _skip(corpus, path.relative_to(folder).as_posix(), "symlink to a file outside the corpus, not followed")
@@ -219,16 +232,19 @@ def _walk(folder: Path, corpus: Corpus) -> Iterator[Path]:
             yield path
 
 
-def read_file(path: Path, doc_id: str, max_file_mb: float | None = None) -> list[Article]:
+def read_file(
+    path: Path, doc_id: str, max_file_mb: float | None = None, readers: Mapping[str, FileReader] | None = None
+) -> list[Article]:
     """Articles in one file; raises ``SkipFile`` with the reason when it has none (or is over ``max_file_mb``)."""
     try:
         size = path.stat().st_size
         if max_file_mb is not None and size > max_file_mb * 1e6:
             raise SkipFile(f"file is {size / 1e6:,.1f} MB, over the {max_file_mb:g} MB limit (setting max_file_mb)")
-        raw = decode(path.read_bytes())
+        data = path.read_bytes()
     except OSError as exc:
         raise SkipFile(f"unreadable ({exc.strerror})") from None
-    articles = READERS[path.suffix.lower()](doc_id, raw)
+    file_reader = _file_readers(readers).get(path.suffix.lower())
+    articles = file_reader(doc_id, data) if file_reader else READERS[path.suffix.lower()](doc_id, decode(data))
     if not articles:
         raise SkipFile("no articles in file")
     return articles
@@ -239,11 +255,14 @@ def _skip(corpus: Corpus, doc_id: str, reason: str) -> None:
     corpus.skipped.append((doc_id, reason))
 
 
-def read_corpus(folder: str | Path, max_file_mb: float | None = None) -> Corpus:
+def read_corpus(
+    folder: str | Path, max_file_mb: float | None = None, readers: Mapping[str, FileReader] | None = None
+) -> Corpus:
     """Every article below ``folder``; raises ``UserError`` if it is missing or has none.
 
     Each skipped file is logged once and listed in ``Corpus.skipped``; hidden files and
-    folders (names starting with ".") are not read, and listed in ``Corpus.hidden``.
+    folders (names starting with ".") are not read, and listed in ``Corpus.hidden``. ``readers``
+    replaces the byte readers of ``rag.formats.file_readers()`` (e.g. CSV columns).
 
     >>> corpus = read_corpus("seeds")  # doctest: +SKIP
     """
@@ -251,15 +270,16 @@ def read_corpus(folder: str | Path, max_file_mb: float | None = None) -> Corpus:
     if not root.is_dir():
         raise UserError(f"corpus folder not found: {root}")
     corpus = Corpus()
-    for path in _walk(root, corpus):
+    readers = _file_readers(readers)
+    for path in _walk(root, corpus, [*READERS, *readers]):
         doc_id = path.relative_to(root).as_posix()
         try:
-            corpus.articles.extend(read_file(path, doc_id, max_file_mb))
+            corpus.articles.extend(read_file(path, doc_id, max_file_mb, readers))
         except SkipFile as exc:
             _skip(corpus, doc_id, str(exc))
     if corpus.hidden:
         shown = ", ".join(corpus.hidden[:5]) + (", ..." if len(corpus.hidden) > 5 else "")
         log.warning("not reading %d hidden file(s) or folder(s) in %s: %s", len(corpus.hidden), root, shown)
     if not corpus.articles:
-        raise UserError(f"no readable articles in {root} (looked for {', '.join(ARTICLE_SUFFIXES)})")
+        raise UserError(f"no readable articles in {root} (looked for {', '.join([*ARTICLE_SUFFIXES, *readers])})")
     return corpus

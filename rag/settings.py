@@ -82,6 +82,14 @@ class Settings:
     # (a floor for the plainly off-topic; the fitted model in rag/abstention.json decides the rest).
     min_relevance: float = 0.2
     progress: bool = True
+    # CSV/TSV columns named explicitly, e.g. "title=Headline,text=Story" (rag index --columns);
+    # empty: found by their usual names (rag/formats/delimited.py).
+    csv_columns: str = ""
+    # rag add / rag watch / the chat's Corpus tab (rag/fetching.py): seconds per request and per
+    # download, the largest response, and whether private/loopback addresses may be fetched.
+    fetch_timeout: float = 15.0
+    fetch_max_bytes: int = 5 * 1024 * 1024
+    fetch_allow_private: bool = False
     # Optional LLM writer (composer "llm"): any OpenAI-compatible chat endpoint.
     llm_base_url: str = "http://127.0.0.1:8080/v1"
     llm_model: str = "default"

@@ -104,6 +104,12 @@ def _live(index_dir: Path) -> tuple[Path, dict[str, Any]] | None:
     return None
 
 
+def current_generation(index_dir: str | Path) -> str | None:
+    """Name of the live generation (``gen-000003``), or None when there is no index."""
+    generation = _generation_path(Path(index_dir))
+    return generation.name if generation else None
+
+
 def read_manifest(index_dir: Path) -> dict[str, Any] | None:
     """The live generation's manifest, or None when there is no index."""
     live = _live(index_dir)

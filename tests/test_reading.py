@@ -81,7 +81,9 @@ def test_bad_files_are_skipped_with_one_warning_each(tmp_path, caplog):
     with caplog.at_level(logging.WARNING, logger="rag"):
         corpus = read_corpus(tmp_path)
     assert {a.doc_id for a in corpus.articles} == {"good.txt", "latin1.txt"}
-    assert dict(corpus.skipped).keys() == {"empty.txt", "binary.txt", "broken.json", "bad_front.md"}
+    # A CSV is read now (rag/formats): this one has no text column, and says which columns it has.
+    assert dict(corpus.skipped).keys() == {"empty.txt", "binary.txt", "broken.json", "bad_front.md", "notes.csv"}
+    assert dict(corpus.skipped)["notes.csv"].startswith("no text column (columns: a, b)")
     for name in ("empty.txt", "binary.txt", "broken.json", "bad_front.md"):
         assert sum(name in r.getMessage() for r in caplog.records) == 1
     latin = next(a for a in corpus.articles if a.doc_id == "latin1.txt")

@@ -22,6 +22,7 @@ import gradio as gr
 import rag
 from rag.retrieval import RETRIEVERS
 from ui import render
+from ui import sources as corpus_web  # "sources" in build_app is the answer's Sources panel
 from ui.uploads import ALLOWED_SUFFIXES, MAX_UPLOAD_BYTES, discard_temporary, save_uploads, tracked_by_git
 
 log = logging.getLogger("rag.ui")
@@ -121,8 +122,14 @@ class AssistantPool:
             self._by_retriever[retriever] = rag.Assistant.load(self.index_dir, **settings)
         return self._by_retriever[retriever]
 
+    def refresh(self) -> None:
+        """Reload when a newer generation of the index went live (``rag add``, ``rag watch``, another build)."""
+        if not self._default.is_current():
+            self.reload()
+
     @contextmanager
     def use(self, retriever: str | None = None) -> Iterator[rag.Assistant]:
+        self.refresh()
         with self._cond:
             assistant = self._get(retriever)
             self._users[id(assistant)] += 1
@@ -205,20 +212,6 @@ def _question_html(text: str) -> str:
     return f'<div class="rag-question">{render.esc(text)}</div>'
 
 
-def _articles_html(assistant: rag.Assistant) -> str:
-    articles = sorted(assistant.store.articles().values(), key=lambda a: a.doc_id)
-    if not articles:
-        return '<div class="rag-empty">No articles indexed.</div>'
-    shown = articles[:500]
-    rows = "".join(
-        f"<li><b>{render.esc(a.title)}</b> <span class=\"rag-meta\">{render.esc(a.doc_id)}"
-        f"{' · ' + render.esc(a.date) if a.date else ''}</span></li>"
-        for a in shown
-    )
-    more = f"<p class=\"rag-meta\">… and {len(articles) - len(shown)} more.</p>" if len(articles) > len(shown) else ""
-    return f'<ul class="rag-articles">{rows}</ul>{more}'
-
-
 def removal_warning(plan: dict[str, int]) -> str | None:
     """Why a re-index with this ``rag.plan_index`` result needs confirming (None: it does not).
 
@@ -256,8 +249,9 @@ def build_app(index_dir: str, corpus_dir: str | None = None, **settings: Any) ->
     loaded = pool.default.settings
 
     def stats() -> tuple[str, str]:
+        pool.refresh()
         assistant = pool.default
-        return render.stats_html(assistant.store.manifest, index_dir, corpus_dir), _articles_html(assistant)
+        return render.stats_html(assistant.store.manifest, index_dir, corpus_dir), corpus_web.articles_html(assistant, corpus_dir)
 
     # ---- chat ---------------------------------------------------------------------------
     def respond(question: str, conversation: dict | None, k: float, mode: str):
@@ -480,6 +474,7 @@ def build_app(index_dir: str, corpus_dir: str | None = None, **settings: Any) ->
                             cancel_btn = gr.Button("Cancel", size="sm", elem_id="rag-confirm-no")
                         gr.Markdown(_corpus_note(corpus, uploads_off), elem_classes="rag-note")
                         report_view = gr.HTML("", elem_id="rag-report")
+                        corpus_web.add_web_form(corpus, index_dir, build_lock, stats, [stats_view, articles_view], settings)
 
         chat_outputs = [chatbot, conversation, sources, question]
         question.submit(

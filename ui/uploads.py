@@ -23,7 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
-ALLOWED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".json", ".jsonl")
+ALLOWED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".json", ".jsonl", ".csv", ".tsv", ".pdf", ".docx")
+# Binary formats (read from their bytes by rag.formats): checked by their signature instead.
+SIGNATURES = {".pdf": b"%PDF-", ".docx": b"PK\x03\x04"}
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 MAX_NAME_CHARS = 120
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -61,12 +63,16 @@ def sanitise_filename(name: str) -> str:
     return safe + suffix
 
 
-def check_content(data: bytes, limit: int = MAX_UPLOAD_BYTES) -> None:
-    """Refuse empty, oversized or binary content (raises ``BadUpload``)."""
+def check_content(data: bytes, limit: int = MAX_UPLOAD_BYTES, suffix: str = ".txt") -> None:
+    """Refuse empty, oversized or binary content, or a PDF/Word file that is none (raises ``BadUpload``)."""
     if len(data) > limit:
         raise BadUpload(f"too large ({len(data) / 1_048_576:.1f} MB; the limit is {limit / 1_048_576:.0f} MB)")
     if not data.strip():
         raise BadUpload("empty file")
+    if suffix in SIGNATURES:
+        if not data.startswith(SIGNATURES[suffix]):
+            raise BadUpload(f"not a {suffix} file (its content does not start like one)")
+        return
     if b"\x00" in data[:8192]:
         raise BadUpload("binary file, not text")
 
@@ -124,7 +130,7 @@ def save_uploads(
             if size > limit:
                 raise BadUpload(f"too large ({size / 1_048_576:.1f} MB; the limit is {limit / 1_048_576:.0f} MB)")
             data = Path(path).read_bytes()
-            check_content(data, limit)
+            check_content(data, limit, Path(name).suffix)
             _write_atomic(folder, name, data)
         except BadUpload as exc:
             result.rejected.append((shown, str(exc)))
