@@ -57,7 +57,8 @@ def _question(text: str) -> str:
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    report = build_index(args.corpus, args.index, progress=not args.quiet)
+    report = build_index(args.corpus, args.index, progress=not args.quiet, store=args.store,
+                         milvus_uri=args.milvus_uri, milvus_token_env=args.milvus_token_env)
     for doc_id, reason in report.skipped:
         print(f"skipped {doc_id}: {reason}", file=sys.stderr)
     _print_json(report.to_dict()) if args.json else print(report.summary())
@@ -108,6 +109,9 @@ def _add_core_commands(commands: argparse._SubParsersAction) -> None:
     index.add_argument("--index", default=DEFAULT_INDEX, help="index folder (default: index)")
     index.add_argument("--json", action="store_true", help="print the report as JSON")
     index.add_argument("--quiet", action="store_true", help="no progress bars")
+    index.add_argument("--store", help="where the index lives: local (default) or milvus")
+    index.add_argument("--milvus-uri", help="Milvus Lite path ending in .db (default: INDEX/milvus.db) or http(s)://host:19530")
+    index.add_argument("--milvus-token-env", help="environment variable holding the Milvus token (default: RAG_MILVUS_TOKEN)")
     index.set_defaults(run=cmd_index)
 
     search = commands.add_parser("search", help="the passages most similar to a query")
