@@ -319,6 +319,13 @@ class MilvusStore:
     def articles(self) -> dict[str, Article]:
         return self._articles(_scan(self.client, self.articles_collection, ARTICLE_FIELDS))
 
+    def stored_vectors(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every chunk id and its vector (a full scan: for benchmarks' exact-recall checks)."""
+        rows = list(_scan(self.client, self.collection, ["pk", "dense"]))
+        dimension = int(self.manifest.get("dimension", 0))
+        vectors = np.asarray([r["dense"] for r in rows], dtype=np.float32).reshape(len(rows), dimension)
+        return np.asarray([int(r["pk"]) for r in rows], dtype=np.int64), vectors
+
     def stored_chunks(self) -> dict[str, list[StoredChunk]]:
         by_doc: dict[str, list[StoredChunk]] = defaultdict(list)
         for r in _scan(self.client, self.collection, ["doc_id", "ordinal", "start", "end", "embed_hash"]):
