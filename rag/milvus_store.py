@@ -177,6 +177,13 @@ def _connection(manifest: dict[str, Any], index_dir: Path, settings: Any) -> tup
     return resolve_uri(uri, index_dir), token_env
 
 
+def _load(client: Any, collection: str) -> None:
+    """Load ``collection`` unless it is loaded: an operator's replica count (``replica_number``) is kept."""
+    state = client.get_load_state(collection).get("state")
+    if getattr(state, "name", str(state)) != "Loaded":
+        client.load_collection(collection)
+
+
 def _scan(client: Any, collection: str, fields: list[str]) -> Iterator[dict[str, Any]]:
     iterator = client.query_iterator(collection, batch_size=1000, filter="", output_fields=fields)
     try:
@@ -200,7 +207,7 @@ class MilvusStore:
         self.ef_search = int(spec.get("ef_search") or 64)
         self._check()
         for name in (self.collection, self.articles_collection):
-            client.load_collection(name)
+            _load(client, name)
         self._recent: dict[int, np.ndarray] = {}
 
     def _check(self) -> None:
@@ -487,7 +494,7 @@ class MilvusBackend:
                     client.drop_collection(name)
                 _create(client, writer.collection, int(manifest["dimension"]), manifest["vector_index"])
             for name in (writer.collection, writer.articles):
-                client.load_collection(name)
+                _load(client, name)
             current = {a.doc_id for a in generation.articles}
             keep = set() if generation.full or not exists else set(generation.unchanged)
             stale = writer.present() - keep if exists and not generation.full else set()
