@@ -152,6 +152,7 @@ def build_index(corpus_dir: str | Path = "seeds", index_dir: str | Path = "index
     backend = store_backend(config.store)
     target = backend.target(index_dir, config)
     corpus = read_corpus(corpus_dir)
+    backend.prepare(index_dir, target)
     articles = _unique(corpus.articles)
     previous = _previous(index_dir, config, target)
     counts = _counts(articles, previous.hashes)

@@ -29,6 +29,7 @@ halfway is redone by the next one instead of leaving an article half-indexed.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import re
 from collections import defaultdict
@@ -60,6 +61,8 @@ DOC_BATCH = 200
 # Milvus caps a search's limit (topk) at 16,384.
 MAX_TOPK = 16_384
 NOTHING = "pk < 0"  # primary keys are non-negative: an expression no row passes
+MAX_KEY = 2**63 - 1
+SCAN_ROWS = 8_000  # rows a scan asks for at a time (a query returns at most MAX_TOPK)
 PASSAGE_FIELDS = ["pk", "doc_id", "title", "text", "start", "end", "date", "source", "dense"]
 ARTICLE_FIELDS = ["doc_id", "part", "title", "text", "date", "source", "url", "content_hash"]
 
@@ -142,6 +145,8 @@ def connect(uri: str, token_env: str) -> Any:
     """A ``MilvusClient`` for ``uri`` with the token from the variable ``token_env`` names (if set)."""
     pymilvus = _pymilvus()
     if is_local(uri):
+        if importlib.util.find_spec("milvus_lite") is None:
+            raise UserError(f"milvus_uri {uri} is a Milvus Lite path, and milvus-lite is not installed; {INSTALL_HINT}")
         Path(uri).parent.mkdir(parents=True, exist_ok=True)
     try:
         client = pymilvus.MilvusClient(uri=uri, token=env_value(token_env) or "")
@@ -184,13 +189,29 @@ def _load(client: Any, collection: str) -> None:
         client.load_collection(collection)
 
 
+def _count(client: Any, collection: str) -> int:
+    rows = client.query(collection, filter="", output_fields=["count(*)"], consistency_level=CONSISTENCY)
+    return int(rows[0]["count(*)"]) if rows else 0
+
+
 def _scan(client: Any, collection: str, fields: list[str]) -> Iterator[dict[str, Any]]:
-    iterator = client.query_iterator(collection, batch_size=1000, filter="", output_fields=fields)
-    try:
-        while batch := iterator.next():
-            yield from batch
-    finally:
-        iterator.close()
+    """Every row of ``collection``, by ranges of its (uniformly hashed) primary keys.
+
+    Not ``query_iterator``: Milvus Lite lacks the timestamp call it starts with and logs a
+    traceback for each scan. A query returns at most 16,384 rows, so crowded ranges are split.
+    """
+    parts = max(1, -(-_count(client, collection) // SCAN_ROWS))
+    step = -(-MAX_KEY // parts)
+    ranges = [(i * step, min((i + 1) * step - 1, MAX_KEY)) for i in range(parts)]
+    while ranges:
+        low, high = ranges.pop()
+        rows = client.query(collection, filter=f"pk >= {low} and pk <= {high}", output_fields=fields,
+                            limit=MAX_TOPK, consistency_level=CONSISTENCY)
+        if len(rows) >= MAX_TOPK and high > low:
+            middle = (low + high) // 2
+            ranges += [(low, middle), (middle + 1, high)]
+            continue
+        yield from rows
 
 
 class MilvusStore:
@@ -422,7 +443,8 @@ class _Writer:
             self.client.delete(self.collection, filter=self._in(batch))
             self.client.delete(self.articles, filter=self._in(batch))
 
-    def write(self, generation: Generation, docs: set[str], progress: bool) -> None:
+    def write(self, generation: Generation, docs: set[str], progress: bool, fresh: bool = False) -> None:
+        """Write the articles ``docs`` and their passages; ``fresh``: the collections are new and empty."""
         by_doc: dict[str, list[int]] = defaultdict(list)
         for row, (chunk, _) in enumerate(generation.chunks):
             by_doc[chunk.doc_id].append(row)
@@ -432,10 +454,11 @@ class _Writer:
             ids = [a.doc_id for a in batch]
             # 1. the article, hash pending; 2. its old passages out; 3. the new ones in; 4. the hash.
             self.client.upsert(self.articles, [r for a in batch for r in _article_rows(a, "")])
-            for a in batch:
-                parts = len(_article_rows(a, ""))
-                self.client.delete(self.articles, filter=f"doc_id == {_quote(a.doc_id)} and part >= {parts}")
-            self.client.delete(self.collection, filter=self._in(ids))
+            if not fresh:  # an article that shrank leaves text parts behind; old passages go
+                for a in batch:
+                    parts = len(_article_rows(a, ""))
+                    self.client.delete(self.articles, filter=f"doc_id == {_quote(a.doc_id)} and part >= {parts}")
+                self.client.delete(self.collection, filter=self._in(ids))
             rows = [self._chunk_row(generation, a, i) for a in batch for i in by_doc.get(a.doc_id, [])]
             for part in _batches(rows, ROW_BATCH):
                 self.client.upsert(self.collection, part)
@@ -471,6 +494,12 @@ class MilvusBackend:
         return {"name": "milvus", "uri": uri, "collection": collection, "token_env": settings.milvus_token_env}
 
     @staticmethod
+    def prepare(index_dir: Path, target: dict[str, Any]) -> None:
+        """Connect once before the corpus is read and embedded: an unreachable server fails in seconds, not after."""
+        uri = resolve_uri(target["uri"], index_dir)
+        disconnect(connect(uri, target["token_env"]), uri)
+
+    @staticmethod
     def vector_spec(settings: Any, count: int) -> dict[str, Any]:
         return {"kind": "milvus-hnsw", "m": HNSW_M, "ef_construction": settings.hnsw_ef_construction,
                 "ef_search": settings.hnsw_ef_search}
@@ -495,11 +524,12 @@ class MilvusBackend:
                 _create(client, writer.collection, int(manifest["dimension"]), manifest["vector_index"])
             for name in (writer.collection, writer.articles):
                 _load(client, name)
+            fresh = generation.full or not exists
             current = {a.doc_id for a in generation.articles}
-            keep = set() if generation.full or not exists else set(generation.unchanged)
-            stale = writer.present() - keep if exists and not generation.full else set()
+            keep = set() if fresh else set(generation.unchanged)
+            stale = set() if fresh else writer.present() - keep
             writer.remove(sorted(stale - current))
-            writer.write(generation, current - keep, getattr(settings, "progress", False))
+            writer.write(generation, current - keep, getattr(settings, "progress", False), fresh)
             for name in (writer.collection, writer.articles):
                 client.flush(name)
         finally:

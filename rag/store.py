@@ -389,6 +389,10 @@ class LocalBackend:
         return {"name": "local"}
 
     @staticmethod
+    def prepare(index_dir: Path, target: dict[str, Any]) -> None:
+        """Nothing to check before a build: the folder is created when written."""
+
+    @staticmethod
     def vector_spec(settings: Any, count: int) -> dict[str, Any]:
         return spec_for(settings, count).to_dict()
 

@@ -318,3 +318,64 @@ def test_missing_pymilvus_names_the_extra(corpus, tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "pymilvus", None)  # import pymilvus now fails as if not installed
     with pytest.raises(UserError, match=r'pip install -e "\.\[milvus\]"'):
         build(corpus, tmp_path / "index", "milvus")
+
+
+def test_concurrent_searches_give_the_serial_results(loaded):
+    from concurrent.futures import ThreadPoolExecutor
+
+    queries = QUERIES * 4
+    serial = [keys(loaded.search(q, k=4, filters={"source": "Wire"} if i % 3 == 0 else None)) for i, q in enumerate(queries)]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        parallel = list(pool.map(lambda item: keys(loaded.search(item[1], k=4, filters={"source": "Wire"} if item[0] % 3 == 0 else None)),
+                                 enumerate(queries)))
+    assert parallel == serial
+
+
+@needs_milvus
+def test_a_shrunk_article_leaves_no_text_behind(corpus, tmp_path, monkeypatch):
+    import rag.milvus_store as milvus_store
+
+    monkeypatch.setattr(milvus_store, "TEXT_PIECE", 40)  # several text rows per article
+    index = tmp_path / "index"
+    long_text = "Long story\n\n" + " ".join(f"Sentence number {i} tells of the harbour and its boats." for i in range(80))
+    (corpus / "long.txt").write_text(long_text, encoding="utf-8")
+    build(corpus, index, "milvus")
+    (corpus / "long.txt").write_text("Long story\n\nThe harbour story is now much shorter, the editor of the Port Elms paper said on Monday.", encoding="utf-8")
+    assert build(corpus, index, "milvus").updated == 1
+    assistant = rag.Assistant.load(index)
+    try:
+        assert assistant.store.article("long.txt").text == "The harbour story is now much shorter, the editor of the Port Elms paper said on Monday."
+        assert assistant.store.article("nowhere.txt") is None
+        assert len(assistant.store.stored_chunks()["long.txt"]) == 1, "the old article's extra passages are gone"
+        assert all("Sentence number" not in p.text for p in assistant.search("sentence number harbour", k=50))
+    finally:
+        assistant.close()
+
+
+@needs_milvus
+def test_scans_split_crowded_key_ranges(corpus, tmp_path, monkeypatch):
+    import rag.milvus_store as milvus_store
+
+    build(corpus, tmp_path / "index", "milvus")
+    assistant = rag.Assistant.load(tmp_path / "index")
+    try:
+        whole = assistant.store.stored_chunks()
+        monkeypatch.setattr(milvus_store, "MAX_TOPK", 2)  # every range holds "too many": split down to single rows
+        monkeypatch.setattr(milvus_store, "SCAN_ROWS", 100)
+        assert assistant.store.stored_chunks() == whole and len(whole) == len(TINY) + len(DATED)
+        assert set(assistant.store.articles()) == set(whole)
+    finally:
+        assistant.close()
+
+
+@needs_milvus
+def test_an_unreachable_server_fails_before_anything_is_embedded(corpus, tmp_path, monkeypatch):
+    import rag.indexing
+
+    def no_embedding(*args, **kwargs):
+        raise AssertionError("embedded before connecting")
+
+    monkeypatch.setattr(rag.indexing, "get_embedder", no_embedding)
+    with pytest.raises(UserError, match="cannot connect to Milvus at http://127.0.0.1:1"):
+        build(corpus, tmp_path / "index", "milvus", milvus_uri="http://127.0.0.1:1")  # nothing listens on port 1
+    assert read_manifest(tmp_path / "index") is None
