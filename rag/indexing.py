@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -137,6 +137,14 @@ def _manifest(settings: Settings, dimension: int, articles: list[Article], chunk
     }
 
 
+def _store_for(config: Settings, asked: str | None, index_dir: Path) -> Settings:
+    """The store to build on: the one asked for, else the index's own (a plain ``rag index`` updates in place)."""
+    if asked is not None or config.store != Settings.store:
+        return config
+    live = read_manifest(index_dir)
+    return replace(config, store=live["store"].get("name", "local")) if live else config
+
+
 def build_index(corpus_dir: str | Path = "seeds", index_dir: str | Path = "index", **settings: Any) -> IndexReport:
     """Build or incrementally update the index in ``index_dir`` from the articles in ``corpus_dir``.
 
@@ -149,6 +157,7 @@ def build_index(corpus_dir: str | Path = "seeds", index_dir: str | Path = "index
     began = time.perf_counter()
     config = settings.pop("settings", None) or resolve(**settings)
     corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
+    config = _store_for(config, settings.get("store"), index_dir)
     backend = store_backend(config.store)
     target = backend.target(index_dir, config)
     corpus = read_corpus(corpus_dir)

@@ -32,6 +32,7 @@ import hashlib
 import importlib.util
 import json
 import re
+import threading
 from collections import defaultdict
 from datetime import date
 from pathlib import Path
@@ -45,13 +46,14 @@ from rag.errors import IndexMismatchError, UserError
 from rag.fusion import reciprocal_rank_fusion
 from rag.lexical import PARAMS as LEXICAL_PARAMS
 from rag.schema import Article, Chunk, Passage
-from rag.settings import env_value
+from rag.settings import Settings, env_value
 from rag.store import Filter, Generation, Ranked, StoredChunk, publish_generation, read_manifest, rebuild_hint
 from rag.terms import content_terms
 from rag.vector_index import HNSW_M
 
 INSTALL_HINT = 'store "milvus" needs pymilvus and milvus-lite: pip install -e ".[milvus]"'
 LITE_FILE = "milvus.db"
+DEFAULT_TOKEN_ENV = Settings.milvus_token_env
 ANALYZER = {"tokenizer": "standard", "filter": ["lowercase"]}
 CONSISTENCY = "Strong"
 MAX_VARCHAR = 65_535
@@ -139,6 +141,7 @@ def _clip(text: str | None, limit: int = MAX_VARCHAR) -> str:
 
 # Milvus Lite serves one process per .db folder; the last client closed here frees it for others.
 _lite_clients: dict[str, int] = defaultdict(int)
+_lite_lock = threading.Lock()
 
 
 def connect(uri: str, token_env: str) -> Any:
@@ -156,28 +159,33 @@ def connect(uri: str, token_env: str) -> Any:
                             "process per .db folder: close the other one, or use a Milvus server") from None
         raise UserError(f"cannot connect to Milvus at {uri}: {exc.message}") from None
     if is_local(uri):
-        _lite_clients[uri] += 1
+        with _lite_lock:
+            _lite_clients[uri] += 1
     return client
 
 
 def disconnect(client: Any, uri: str) -> None:
     client.close()
-    if is_local(uri):
+    if not is_local(uri):
+        return
+    with _lite_lock:
         _lite_clients[uri] -= 1
-        if _lite_clients[uri] <= 0:
+        last = _lite_clients[uri] <= 0
+        if last:
             _lite_clients.pop(uri, None)
-            from milvus_lite.server_manager import server_manager_instance
+    if last:
+        from milvus_lite.server_manager import server_manager_instance
 
-            server_manager_instance.release_server(uri)
+        server_manager_instance.release_server(uri)
 
 
 def _connection(manifest: dict[str, Any], index_dir: Path, settings: Any) -> tuple[str, str]:
     """The URI and token variable to use: the reader's settings first, then the manifest's."""
     target = manifest["store"]
     uri = getattr(settings, "milvus_uri", "") or target.get("uri", "")
-    token_env = target.get("token_env") or "RAG_MILVUS_TOKEN"
+    token_env = target.get("token_env") or DEFAULT_TOKEN_ENV
     asked = getattr(settings, "milvus_token_env", None)
-    if asked and asked != "RAG_MILVUS_TOKEN":
+    if asked and asked != DEFAULT_TOKEN_ENV:
         token_env = asked
     return resolve_uri(uri, index_dir), token_env
 
@@ -482,16 +490,24 @@ class MilvusBackend:
 
     @staticmethod
     def target(index_dir: Path, settings: Any) -> dict[str, Any]:
-        """The manifest's ``store`` entry: URI as given (Lite paths absolute), collection, token variable name."""
+        """The manifest's ``store`` entry: URI (Lite paths absolute), collection, token variable name.
+
+        An index already on Milvus keeps its URI, collection and token variable unless the
+        settings name others, so a rebuild (the chat's "Rebuild", say) updates it in place."""
+        known = (read_manifest(Path(index_dir)) or {}).get("store") or {}
+        known = known if known.get("name") == "milvus" else {}
         uri = settings.milvus_uri
         if uri:
             resolve_uri(uri, index_dir)  # a bad path is refused before any work
             uri = uri if not is_local(uri) else str(Path(uri).expanduser().resolve())
-        live = read_manifest(Path(index_dir)) or {}
-        known = live.get("store") or {}
-        same_place = known.get("name") == "milvus" and known.get("uri", "") == uri
-        collection = known["collection"] if same_place and known.get("collection") else collection_name(index_dir)
-        return {"name": "milvus", "uri": uri, "collection": collection, "token_env": settings.milvus_token_env}
+        else:
+            uri = known.get("uri", "")
+        token_env = settings.milvus_token_env
+        if token_env == DEFAULT_TOKEN_ENV:
+            token_env = known.get("token_env") or DEFAULT_TOKEN_ENV
+        same_place = bool(known) and known.get("uri", "") == uri and known.get("collection")
+        collection = known["collection"] if same_place else collection_name(index_dir)
+        return {"name": "milvus", "uri": uri, "collection": collection, "token_env": token_env}
 
     @staticmethod
     def prepare(index_dir: Path, target: dict[str, Any]) -> None:

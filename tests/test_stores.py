@@ -379,3 +379,32 @@ def test_an_unreachable_server_fails_before_anything_is_embedded(corpus, tmp_pat
     with pytest.raises(UserError, match="cannot connect to Milvus at http://127.0.0.1:1"):
         build(corpus, tmp_path / "index", "milvus", milvus_uri="http://127.0.0.1:1")  # nothing listens on port 1
     assert read_manifest(tmp_path / "index") is None
+
+
+@needs_milvus
+def test_a_rebuild_without_uri_stays_where_the_index_is(corpus, tmp_path, monkeypatch):
+    monkeypatch.setenv("ELSEWHERE_TOKEN", "t0ken")
+    lite = tmp_path / "data" / "news.db"
+    build(corpus, tmp_path / "index", "milvus", milvus_uri=str(lite), milvus_token_env="ELSEWHERE_TOKEN")
+    (corpus / "zoo.txt").write_text("Zoo welcomes panda\n\nA giant panda arrived at the city zoo on Friday.", encoding="utf-8")
+    report = build(corpus, tmp_path / "index", "milvus")  # as the chat's rebuild does: index settings only
+    assert (report.added, report.embedded) == (1, 1)
+    target = read_manifest(tmp_path / "index")["store"]
+    assert target["uri"] == str(lite.resolve()) and target["token_env"] == "ELSEWHERE_TOKEN"
+    assert not (tmp_path / "index" / "milvus.db").exists()
+
+
+@needs_milvus
+def test_a_plain_rebuild_keeps_the_store_and_an_explicit_one_moves_it(corpus, tmp_path):
+    index = tmp_path / "index"
+    build(corpus, index, "milvus")
+    report = rag.build_index(corpus, index, **FAST)  # no store named: the index's own
+    assert report.embedded == 0 and report.unchanged == len(TINY) + len(DATED)
+    assert read_manifest(index)["store"]["name"] == "milvus"
+    report = build(corpus, index, "local")  # named: everything moves (vectors from the embedding cache)
+    assert report.embedded == 0 and read_manifest(index)["store"] == {"name": "local"}
+    assistant = rag.Assistant.load(index)
+    try:
+        assert assistant.settings.store == "local" and assistant.search("rye bread", k=1)[0].doc_id == "bakery.txt"
+    finally:
+        assistant.close()
