@@ -55,7 +55,9 @@ CREATE INDEX chunks_doc ON chunks (doc_id);
 
 def rebuild_hint(index_dir: Path, manifest: dict[str, Any] | None = None) -> str:
     target = (manifest or {}).get("store") or {}
-    flags = f" --store milvus --milvus-uri {target.get('uri') or '...'}" if target.get("name") == "milvus" else ""
+    flags = ""
+    if target.get("name", "local") != "local":
+        flags = f" --store {target['name']}" + (f" --milvus-uri {target['uri']}" if target.get("uri") else "")
     return f"rebuild it with: rag index CORPUS --index {index_dir}{flags}"
 
 

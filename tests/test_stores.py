@@ -408,3 +408,17 @@ def test_a_plain_rebuild_keeps_the_store_and_an_explicit_one_moves_it(corpus, tm
         assert assistant.settings.store == "local" and assistant.search("rye bread", k=1)[0].doc_id == "bakery.txt"
     finally:
         assistant.close()
+
+
+@needs_milvus
+def test_a_newer_format_names_the_milvus_rebuild(corpus, tmp_path):
+    from rag import store as local_store
+
+    lite = tmp_path / "data" / "news.db"
+    build(corpus, tmp_path / "index", "milvus", milvus_uri=str(lite))
+    path = next((tmp_path / "index").glob("gen-*")) / "manifest.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), "format_version": local_store.FORMAT_VERSION + 1}))
+    hint = f"rag index CORPUS --index {tmp_path / 'index'} --store milvus --milvus-uri {lite.resolve()}"
+    with pytest.raises(IndexMismatchError, match="newer format") as raised:
+        rag.Assistant.load(tmp_path / "index")
+    assert str(raised.value).endswith(hint)
