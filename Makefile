@@ -23,7 +23,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 # The llm extra compiles llama-cpp-python from source (minutes on 2 cores); pip keeps the
 # built wheel in its cache (~/.cache/pip), so later installs on the same machine reuse it.
 $(VENV)/.installed-dev: $(VENV)/.installed
-	CMAKE_BUILD_PARALLEL_LEVEL=2 $(PIP) install -q -c constraints.txt -e ".[dev,llm]"
+	CMAKE_BUILD_PARALLEL_LEVEL=2 $(PIP) install -q -c constraints.txt -e ".[dev,llm,milvus]"
 	touch $@
 
 install: $(VENV)/.installed

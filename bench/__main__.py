@@ -3,6 +3,7 @@
     python -m bench                                   # BBC: torch and onnx-int8, flat and hnsw
     python -m bench --synthetic 10000,100000 --skip-base --backends onnx-int8 --reuse-embeddings
     python -m bench --peer txtai                      # txtai in bench/.peer-venv on the same passages
+    python -m bench --store milvus --backends onnx-int8  # the same on Milvus (Lite here; --set milvus_uri=... a server)
 """
 
 from __future__ import annotations
@@ -39,7 +40,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--skip-base", action="store_true", help="measure only the synthetic corpora")
     p.add_argument("--backends", "--variants", dest="backends", type=_csv, default=["torch", "onnx-int8"],
                    help="embedding backends (default: torch,onnx-int8)")
-    p.add_argument("--index-types", type=_csv, default=["flat", "hnsw"], help="vector index types (default: flat,hnsw)")
+    p.add_argument("--index-types", type=_csv, help="vector index types (default: flat,hnsw; hnsw on milvus)")
+    p.add_argument("--store", choices=["local", "milvus"], default="local",
+                   help="where the index lives (milvus: Milvus Lite in each index folder unless --set milvus_uri=...)")
     p.add_argument("--peer", choices=["txtai"], help="also run this peer on the same passages, in its own virtualenv")
     p.add_argument("--questions", type=Path, default=ROOT / "eval" / "bbc.jsonl", help="JSON lines with a 'question' field")
     p.add_argument("--limit-questions", type=int, help="use only the first N questions")
@@ -60,7 +63,8 @@ def main(argv: list[str] | None = None) -> int:
         out=args.out.resolve(),
         synthetic=args.synthetic,
         backends=args.backends,
-        index_types=args.index_types,
+        index_types=args.index_types or (["hnsw"] if args.store == "milvus" else ["flat", "hnsw"]),
+        store=args.store,
         peer=args.peer,
         questions=load_questions(args.questions, args.limit_questions),
         model=args.model,

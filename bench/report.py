@@ -15,7 +15,7 @@ COLUMNS = (
     ("ask_p50_ms", "ask p50", "{:.1f}"),
     ("ask_p95_ms", "p95", "{:.1f}"),
     ("embed_query_p50_ms", "q-embed p50", "{:.1f}"),
-    ("vector_search_p50_ms", "faiss p50", "{:.2f}"),
+    ("vector_search_p50_ms", "vector p50", "{:.2f}"),
     ("recall_at_10", "recall@10", "{:.3f}"),
     ("bytes_per_passage", "B/passage", "{:.0f}"),
     ("build_peak_rss_mb", "build RSS MB", "{:.0f}"),

@@ -45,6 +45,8 @@ class Plan:
     skip_base: bool = False
     reuse_embeddings: bool = False
     settings: dict[str, Any] = field(default_factory=dict)
+    # "local" or "milvus" (Milvus Lite in <index>/milvus.db unless --set milvus_uri=... names a server).
+    store: str = "local"
 
 
 def load_questions(path: Path, limit: int | None = None) -> list[str]:
@@ -72,11 +74,14 @@ def _folder_bytes(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
-def _index_bytes(index_dir: Path) -> dict[str, int]:
+def _index_bytes(index_dir: Path) -> dict[str, int | None]:
+    """Bytes of the live index: the generation folder, plus Milvus Lite's data folder when there is one."""
     generation = index_dir / (index_dir / "CURRENT").read_text().strip()
+    lite = index_dir / "milvus.db"
+    vectors = generation / "vectors.faiss"
     return {
-        "generation_bytes": _folder_bytes(generation),
-        "vector_bytes": (generation / "vectors.faiss").stat().st_size,
+        "generation_bytes": _folder_bytes(generation) + (_folder_bytes(lite) if lite.is_dir() else 0),
+        "vector_bytes": vectors.stat().st_size if vectors.is_file() else None,  # Milvus: vectors are inside its files
         "embedding_cache_bytes": (index_dir / "embeddings.sqlite").stat().st_size,
     }
 
@@ -95,12 +100,12 @@ def _prepare_exports(plan: Plan) -> dict[str, float]:
 def measure_variant(plan: Plan, corpus: Path, changed: Path, work: Path, backend: str, index_type: str,
                     seed_cache: Path | None) -> dict[str, Any]:
     """Build, re-run, query and update one variant in a fresh index folder."""
-    index = work / f"{backend}-{index_type}"
+    index = work / f"{backend}-{index_type}" if plan.store == "local" else work / f"{backend}-{plan.store}-{index_type}"
     shutil.rmtree(index, ignore_errors=True)
     if seed_cache is not None:  # --reuse-embeddings: this build measures everything but embedding
         index.mkdir(parents=True)
         shutil.copy(seed_cache, index / "embeddings.sqlite")
-    settings = {"model": plan.model, "backend": backend, "index_type": index_type, **plan.settings}
+    settings = {"model": plan.model, "backend": backend, "index_type": index_type, "store": plan.store, **plan.settings}
     build = _worker("build", {"corpus": str(corpus), "index": str(index), "settings": settings})
     unchanged = _worker("build", {"corpus": str(corpus), "index": str(index), "settings": settings, "preload": False})
     served = _worker("query", {"index": str(index), "questions": plan.questions, "settings": plan.settings})
@@ -110,6 +115,7 @@ def measure_variant(plan: Plan, corpus: Path, changed: Path, work: Path, backend
     return {
         "backend": backend,
         "index_type": index_type,
+        "index_dir": str(index),
         "embeddings_cached": seed_cache is not None,
         "passages": passages,
         "build_s": build["build_s"],
@@ -136,8 +142,9 @@ def measure_variant(plan: Plan, corpus: Path, changed: Path, work: Path, backend
         "recall_at_10": served["recall_at_10"],
         "vector_index": served["vector_index"],
         "loaded_peak_rss_mb": served["peak_rss_mb"],
+        "store": plan.store,
         "bytes_per_passage": sizes["generation_bytes"] / passages,
-        "vector_bytes_per_passage": sizes["vector_bytes"] / passages,
+        "vector_bytes_per_passage": sizes["vector_bytes"] / passages if sizes["vector_bytes"] else None,
         **sizes,
     }
 
@@ -221,15 +228,17 @@ def measure_corpus(plan: Plan, name: str, corpus: Path) -> dict[str, Any]:
     for backend in plan.backends:
         seed_cache = None
         for index_type in plan.index_types:
-            variant = f"{backend}/{index_type}"
+            variant = f"{backend}/{index_type}" if plan.store == "local" else f"{backend}/{plan.store}-{index_type}"
             print(f"[bench] {name}: {variant} (load {os.getloadavg()[0]:.2f})", flush=True)
             row = measure_variant(plan, corpus, changed, work, backend, index_type, seed_cache)
+            print(f"[bench] {name}: {variant}: build {row['build_s']:.1f} s, 1% update {row['rerun_1pct_s']:.1f} s, "
+                  f"search p50 {row['search_p50_ms']:.1f} ms, recall@10 {row['recall_at_10']:.3f}", flush=True)
             row["load_average_1m"] = os.getloadavg()[0]
             result["variants"][variant] = row
             if plan.reuse_embeddings and seed_cache is None:
                 seed_cache = work / f"{backend}-{index_type}.embeddings.sqlite"
                 # The cache as the fresh build left it (before the 1% update added rows).
-                _copy_fresh_cache(work / f"{backend}-{index_type}", seed_cache)
+                _copy_fresh_cache(Path(row["index_dir"]), seed_cache)
     if plan.peer:
         first = next(iter(result["variants"].values()))
         print(f"[bench] {name}: peer {plan.peer} (load {os.getloadavg()[0]:.2f})", flush=True)
@@ -266,6 +275,7 @@ def run(plan: Plan) -> dict[str, Any]:
     began = time.time()
     report: dict[str, Any] = {"machine": machine_info(), "load_average_start": os.getloadavg(),
                               "questions": len(plan.questions), "model": plan.model, "corpora": {}}
+    report["store"] = plan.store
     report["onnx_export_s"] = _prepare_exports(plan)
     corpora: list[tuple[str, Path]] = [] if plan.skip_base else [(plan.corpus.name, plan.corpus)]
     base_ppa = None

@@ -18,7 +18,7 @@ from rag.retrieval import make_retriever
 from rag.schema import Answer, Passage
 from rag.sentences import get_splitter
 from rag.settings import INDEX_KEYS, Settings, resolve
-from rag.store import IndexStore, current_generation
+from rag.store import Store, current_generation, open_store
 from rag.terms import content_terms, stop_words
 
 MAX_QUESTION_CHARS = 4000
@@ -69,7 +69,7 @@ class Assistant:
     >>> assistant.ask("How many troops train at the Chimyon centre?").text  # doctest: +SKIP
     """
 
-    def __init__(self, store: IndexStore, settings: Settings) -> None:
+    def __init__(self, store: Store, settings: Settings) -> None:
         self.store = store
         self.settings = settings
         self.embedder = get_embedder(settings.model, settings.device, settings.backend)
@@ -79,9 +79,10 @@ class Assistant:
 
     @classmethod
     def load(cls, index_dir: str | Path = "index", **settings: Any) -> "Assistant":
-        """Open a built index; ``settings`` override defaults (model/chunking must match the index)."""
+        """Open a built index on the store its manifest names; ``settings`` override defaults
+        (model, chunking and store must match the index; ``milvus_uri`` may point elsewhere)."""
         config = settings.pop("settings", None) or resolve(**settings)
-        store = IndexStore.open(index_dir)
+        store = open_store(index_dir, settings=config)
         # Index settings the caller chose (arguments, config file or environment) must match the index.
         defaults = Settings()
         explicit = {k for k, v in settings.items() if v is not None}

@@ -78,7 +78,8 @@ def cmd_index(args: argparse.Namespace) -> int:
         corpus = DEFAULT_CORPUS  # a new index with no folder named: the seed articles
     # Skipped files were each logged once as they were read; the summary counts them.
     report = build_index(corpus, args.index, wait=not args.no_wait, replace=args.replace, progress=not args.quiet,
-                         csv_columns=args.columns)
+                         csv_columns=args.columns, store=args.store,
+                         milvus_uri=args.milvus_uri, milvus_token_env=args.milvus_token_env)
     _print_json(report.to_dict()) if args.json else print(report.summary())
     return 0
 
@@ -139,6 +140,9 @@ def _add_core_commands(commands: argparse._SubParsersAction) -> None:
     index.add_argument("--quiet", action="store_true", help="no progress bars")
     index.add_argument("--columns", default=None, metavar="FIELD=COLUMN,...",
                        help="CSV/TSV columns by name, e.g. title=Headline,text=Story (default: found by name)")
+    index.add_argument("--store", help="where the index lives: local (default) or milvus")
+    index.add_argument("--milvus-uri", help="Milvus Lite path ending in .db (default: INDEX/milvus.db) or http(s)://host:19530")
+    index.add_argument("--milvus-token-env", help="environment variable holding the Milvus token (default: RAG_MILVUS_TOKEN)")
     index.set_defaults(run=cmd_index)
 
     search = commands.add_parser("search", help="the passages most similar to a query")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -25,16 +25,16 @@ from rag.sentences import get_splitter
 from rag.settings import Settings, resolve
 from rag.store import (
     CACHE_DB,
-    IndexStore,
+    Generation,
     StoredChunk,
     check_index_folder,
     newest_date,
+    open_store,
     read_article_hashes,
     read_manifest,
-    write_generation,
+    store_backend,
 )
 from rag.tokens import load_encoding
-from rag.vector_index import is_outdated, spec_for
 
 log = logging.getLogger("rag")
 
@@ -48,18 +48,21 @@ class _Previous:
     reusable: bool
 
 
-def _previous(index_dir: Path, settings: Settings) -> _Previous:
+def _previous(index_dir: Path, settings: Settings, target: dict[str, Any]) -> _Previous:
+    """What the live index holds; reusable only when built with these settings at this ``target``."""
     manifest = read_manifest(index_dir)
     if manifest is None:
         return _Previous({}, {}, False)
+    reusable = manifest.get("settings") == settings.index_settings() and manifest.get("store") == target
+    if not reusable and manifest["store"].get("name") != "local":
+        return _Previous({}, {}, False)  # another engine or place: everything is written afresh there
     try:
-        store = IndexStore.open(index_dir)
+        store = open_store(index_dir, settings=settings)
     except Exception as exc:  # an unreadable old index is rebuilt, not fatal
         log.warning("ignoring unreadable index in %s: %s", index_dir, exc)
         return _Previous({}, {}, False)
     try:
         hashes = {doc_id: a.content_hash for doc_id, a in store.articles().items()}
-        reusable = manifest.get("settings") == settings.index_settings()
         return _Previous(hashes, store.stored_chunks() if reusable else {}, reusable)
     finally:
         store.close()
@@ -155,6 +158,14 @@ def _manifest(settings: Settings, dimension: int, articles: list[Article], chunk
     }
 
 
+def _store_for(config: Settings, asked: str | None, index_dir: Path) -> Settings:
+    """The store to build on: the one asked for, else the index's own (a plain ``rag index`` updates in place)."""
+    if asked is not None or config.store != Settings.store:
+        return config
+    live = read_manifest(index_dir)
+    return replace(config, store=live["store"].get("name", "local")) if live else config
+
+
 def recorded_corpus(index_dir: str | Path) -> Path | None:
     """The corpus folder the index in ``index_dir`` was built from (None: no index, or none recorded).
 
@@ -210,30 +221,41 @@ def build_index(
     if corpus_dir is not None and not Path(corpus_dir).is_dir():
         raise UserError(f"corpus folder not found: {corpus_dir}")
     _corpus_folder(corpus_dir, index_dir, replace)
+    config = _store_for(config, settings.get("store"), index_dir)
+    backend = store_backend(config.store)
+    target = backend.target(index_dir, config)
     with index_writer(index_dir, wait=wait):
         folder = _corpus_folder(corpus_dir, index_dir, replace)
         corpus = read_corpus(folder, max_file_mb=config.max_file_mb, readers=file_readers(config.csv_columns))
-        return _build(corpus, folder, index_dir, config, began)
+        backend.prepare(index_dir, target)
+        return _build(corpus, folder, index_dir, config, began, backend, target)
 
 
-def _build(corpus: Corpus, corpus_dir: Path, index_dir: Path, config: Settings, began: float) -> IndexReport:
+def _build(
+    corpus: Corpus, corpus_dir: Path, index_dir: Path, config: Settings, began: float, backend: Any, target: Any
+) -> IndexReport:
     articles = _unique(corpus.articles)
-    previous = _previous(index_dir, config)
+    previous = _previous(index_dir, config, target)
     counts = _counts(articles, previous.hashes)
     chunks = _chunk_all(articles, previous, config)
     changed = counts["added"] or counts["updated"] or counts["removed"] or not previous.reusable
-    changed = changed or is_outdated(read_manifest(index_dir), config, len(chunks))  # e.g. index_type changed
     changed = changed or (read_manifest(index_dir) or {}).get("corpus_dir") != str(corpus_dir)
+    spec = backend.vector_spec(config, len(chunks))
+    built = (read_manifest(index_dir) or {}).get("vector_index") or {"kind": "flat"}
+    outdated = previous.reusable and built != spec  # e.g. index_type changed: rebuild from the cache
     embedded = 0
-    if changed:
+    if changed or outdated:
         embedder = get_embedder(config.model, config.device, config.backend)
         texts = {h: embedding_text(c.title, c.text) for c, h in chunks}
         cache = EmbeddingCache(index_dir / CACHE_DB)
         vectors, embedded = embed_missing(embedder, cache, texts, config.embed_batch_size, config.progress)
         matrix = np.stack([vectors[h] for _, h in chunks]) if chunks else np.zeros((0, embedder.dimension), np.float32)
         manifest = _manifest(config, embedder.dimension, articles, len(chunks), corpus_dir)
-        manifest["vector_index"] = spec_for(config, len(chunks)).to_dict()
-        write_generation(index_dir, articles, chunks, matrix, [texts[h] for _, h in chunks], manifest)
+        manifest.update(vector_index=spec, store=target)
+        unchanged = frozenset(a.doc_id for a in articles if previous.hashes.get(a.doc_id) == a.content_hash)
+        full = not previous.reusable or outdated
+        generation = Generation(articles, chunks, matrix, [texts[h] for _, h in chunks], manifest, unchanged, full)
+        backend.write(index_dir, generation, config)
     return IndexReport(
         index_dir=str(index_dir),
         chunks=len(chunks),

@@ -18,7 +18,7 @@ from rag.errors import UserError
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 CONFIG_FILE = "rag.toml"
 # The settings that shape an index: a mismatch on load means rebuild.
-INDEX_KEYS = ("model", "backend", "tokenizer", "sentence_splitter", "chunk_tokens", "chunk_overlap")
+INDEX_KEYS = ("model", "backend", "tokenizer", "sentence_splitter", "chunk_tokens", "chunk_overlap", "store")
 ENV_PREFIX = "RAG_"
 
 
@@ -53,6 +53,13 @@ class Settings:
     # 256 and 0.997 at 512 (~2 ms; exact search 17 ms), for a graph rebuild of 57 s instead of 24 s.
     hnsw_ef_construction: int = 200
     hnsw_ef_search: int = 512
+    # Where the index lives (rag/store.py): "local" (FAISS + bm25s + SQLite in the index folder) or
+    # "milvus" (rag/milvus_store.py, the optional extra `.[milvus]`): milvus_uri is a local path
+    # ending in .db (Milvus Lite; empty: <index>/milvus.db) or http(s)://host:19530 (a server or
+    # cluster, passed through unchanged). The token is read from the variable milvus_token_env names.
+    store: str = "local"
+    milvus_uri: str = ""
+    milvus_token_env: str = "RAG_MILVUS_TOKEN"
     # Hybrid beat dense and BM25 on MRR@10 and passage Recall@5 on both eval sets (README table).
     retriever: str = "hybrid"
     # Hybrid retrieval: reciprocal-rank fusion of this many dense and BM25 candidates.

@@ -1,6 +1,11 @@
-"""The index on disk: a FAISS inner-product index, SQLite for texts and metadata, a manifest.
+"""Stores behind one Protocol, and the local one: FAISS, bm25s and SQLite in the index folder.
 
-Layout of an index folder::
+Retrieval, diversity, the composers and the UI see a ``Store``: dense, lexical and hybrid
+search with a ``Filter``, passages and vectors by chunk id, articles, the manifest. A store
+is chosen by name from ``STORES`` (``store = "local" | "milvus"``); every index folder holds
+the live manifest, which names the store it was built on, so loading needs no settings.
+
+Layout of a local index folder::
 
     CURRENT              name of the live generation (replaced atomically)
     gen-000003/          manifest.json, vectors.faiss, chunks.sqlite
@@ -27,15 +32,16 @@ import time
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable, Protocol
 
 import faiss
 import numpy as np
 
 from rag.errors import IndexMismatchError, UserError
-from rag.lexical import BM25_DIR, build_bm25, load_bm25
+from rag.fusion import reciprocal_rank_fusion
+from rag.lexical import BM25_DIR, build_bm25, bm25_search, load_bm25
 from rag.schema import Article, Chunk, Passage
-from rag.vector_index import build_vector_index, read_vector_index
+from rag.vector_index import build_vector_index, read_vector_index, spec_for
 
 # 2: BM25 stored beside the vectors.
 FORMAT_VERSION = 2
@@ -56,8 +62,12 @@ CREATE INDEX chunks_doc ON chunks (doc_id);
 """
 
 
-def rebuild_hint(index_dir: Path) -> str:
-    return f"rebuild it with: rag index CORPUS --index {index_dir}"
+def rebuild_hint(index_dir: Path, manifest: dict[str, Any] | None = None) -> str:
+    target = (manifest or {}).get("store") or {}
+    flags = ""
+    if target.get("name", "local") != "local":
+        flags = f" --store {target['name']}" + (f" --milvus-uri {target['uri']}" if target.get("uri") else "")
+    return f"rebuild it with: rag index CORPUS --index {index_dir}{flags}"
 
 
 def _fsync_dir(path: Path) -> None:
@@ -111,9 +121,17 @@ def current_generation(index_dir: str | Path) -> str | None:
 
 
 def read_manifest(index_dir: Path) -> dict[str, Any] | None:
-    """The live generation's manifest, or None when there is no index."""
+    """The live generation's manifest, or None when there is no index.
+
+    Manifests written before stores existed are local ones."""
     live = _live(index_dir)
-    return live[1] if live else None
+    if live is None:
+        return None
+    manifest = live[1]
+    manifest.setdefault("store", {"name": "local"})
+    if isinstance(manifest.get("settings"), dict):
+        manifest["settings"].setdefault("store", manifest["store"].get("name", "local"))
+    return manifest
 
 
 def _connect_readonly(path: Path) -> sqlite3.Connection:
@@ -122,22 +140,32 @@ def _connect_readonly(path: Path) -> sqlite3.Connection:
     return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True, check_same_thread=False)
 
 
-def read_article_hashes(index_dir: Path) -> dict[str, str]:
-    """doc id -> content hash of the live generation (SQLite only: no vectors loaded)."""
-    generation = _generation_path(index_dir)
-    if generation is None:
-        return {}
-    with closing(_connect_readonly(generation / CHUNKS_DB)) as db:
-        return dict(db.execute("SELECT doc_id, content_hash FROM articles"))
+def _live_articles(index_dir: Path) -> list[tuple[str, str, str | None]] | None:
+    """(doc id, content hash, date) of every article of the live index; None when there is none.
 
-
-def newest_date(index_dir: Path) -> str | None:
-    """The date of the newest dated article in the live generation."""
+    A local generation answers from its SQLite file alone (no vectors loaded); another store
+    (Milvus keeps only the manifest here) is asked through the ``Store`` Protocol."""
     generation = _generation_path(index_dir)
     if generation is None:
         return None
-    with closing(_connect_readonly(generation / CHUNKS_DB)) as db:
-        return db.execute("SELECT max(date) FROM articles WHERE date IS NOT NULL").fetchone()[0]
+    if (generation / CHUNKS_DB).is_file():
+        with closing(_connect_readonly(generation / CHUNKS_DB)) as db:
+            return list(db.execute("SELECT doc_id, content_hash, date FROM articles"))
+    store = open_store(index_dir)
+    try:
+        return [(a.doc_id, a.content_hash, a.date) for a in store.articles().values()]
+    finally:
+        store.close()
+
+
+def read_article_hashes(index_dir: Path) -> dict[str, str]:
+    """doc id -> content hash of the live index."""
+    return {doc_id: content_hash for doc_id, content_hash, _ in _live_articles(index_dir) or []}
+
+
+def newest_date(index_dir: Path) -> str | None:
+    """The date of the newest dated article in the live index."""
+    return max((date for _, _, date in _live_articles(index_dir) or [] if date), default=None)
 
 
 def check_manifest(manifest: dict[str, Any], index_dir: Path, expected: dict[str, Any] | None) -> None:
@@ -146,13 +174,84 @@ def check_manifest(manifest: dict[str, Any], index_dir: Path, expected: dict[str
     if not isinstance(version, int) or version != FORMAT_VERSION:
         age = "a newer" if isinstance(version, int) and version > FORMAT_VERSION else "an older"
         raise IndexMismatchError(
-            f"index {index_dir} has {age} format ({version}; this rag reads {FORMAT_VERSION}); {rebuild_hint(index_dir)}"
+            f"index {index_dir} has {age} format ({version}; this rag reads {FORMAT_VERSION}); {rebuild_hint(index_dir, manifest)}"
         )
     built = manifest.get("settings", {})
     differing = {k: (built.get(k), v) for k, v in (expected or {}).items() if built.get(k) != v}
     if differing:
         detail = ", ".join(f"{k}: index has {old!r}, asked for {new!r}" for k, (old, new) in differing.items())
-        raise IndexMismatchError(f"index {index_dir} was built with other settings ({detail}); {rebuild_hint(index_dir)}")
+        raise IndexMismatchError(f"index {index_dir} was built with other settings ({detail}); {rebuild_hint(index_dir, manifest)}")
+
+
+@dataclass(frozen=True)
+class Filter:
+    """Which passages a search may return: any of these articles and sources, dated in range.
+
+    Dates are ISO days (``2024-05-01``); an undated article fails any date bound.
+    """
+
+    doc_ids: tuple[str, ...] | None = None
+    sources: tuple[str, ...] | None = None
+    date_from: str | None = None
+    date_to: str | None = None
+
+
+Ranked = list[tuple[int, float]]
+
+
+class Store(Protocol):
+    """What retrieval and the UI ask of an index, whichever engine holds it."""
+
+    index_dir: Path
+    manifest: dict[str, Any]
+
+    def __len__(self) -> int: ...
+
+    def dense(self, vector: np.ndarray, k: int, where: Filter | None = None) -> Ranked:
+        """``(chunk id, cosine)`` of the ``k`` passages nearest ``vector`` (shape 1 x d), best first."""
+
+    def lexical(self, query: str, k: int, where: Filter | None = None) -> Ranked:
+        """``(chunk id, score)`` of the ``k`` best BM25 matches for ``query``, best first."""
+
+    def hybrid(self, query: str, vector: np.ndarray, k: int, depth: int, where: Filter | None,
+               weights: tuple[float, float], rrf_k: float) -> Ranked:
+        """Reciprocal-rank fusion of the dense and BM25 rankings, ``depth`` candidates each."""
+
+    def vectors_of(self, ids: list[int]) -> np.ndarray:
+        """The stored (unit-length) vectors of chunk ids, in order."""
+
+    def passages(self, ids: list[int], scores: list[float]) -> list[Passage]:
+        """Passages for chunk ids, in the given order."""
+
+    def article(self, doc_id: str) -> Article | None: ...
+
+    def articles(self) -> dict[str, Article]: ...
+
+    def stored_chunks(self) -> dict[str, list["StoredChunk"]]:
+        """Chunk rows by doc id, in order (incremental builds reuse them)."""
+
+    def knows_any(self, terms: Iterable[str]) -> bool:
+        """Whether any of ``terms`` (stemmed content terms) occurs in the indexed texts."""
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Generation:
+    """What one build writes: the whole corpus as it now stands.
+
+    ``unchanged`` names the articles whose stored rows are still right: a store that
+    writes changes (Milvus) leaves them alone; the local store rewrites everything.
+    ``full`` says nothing stored may be kept (first build, other settings or store).
+    """
+
+    articles: list[Article]
+    chunks: list[tuple[Chunk, str]]
+    vectors: np.ndarray
+    lexical_texts: list[str]
+    manifest: dict[str, Any]
+    unchanged: frozenset[str] = frozenset()
+    full: bool = True
 
 
 @dataclass(frozen=True)
@@ -167,7 +266,7 @@ class StoredChunk:
 
 
 class IndexStore:
-    """Read access to one generation: vectors for search, SQLite for texts."""
+    """The local store, read side: one generation's FAISS vectors, bm25s model and SQLite texts."""
 
     def __init__(self, index_dir: Path, generation: Path, manifest: dict[str, Any]) -> None:
         self.index_dir = index_dir
@@ -252,6 +351,37 @@ class IndexStore:
         rows = self._rows(f"SELECT c.id FROM chunks c JOIN articles a USING (doc_id) WHERE {where}", params)
         return np.fromiter((row[0] for row in rows), dtype=np.int64)
 
+    def _allowed(self, where: Filter | None) -> np.ndarray | None:
+        if where is None:
+            return None
+        return self.chunk_ids(where.doc_ids, where.sources, (where.date_from, where.date_to))
+
+    def _dense(self, vector: np.ndarray, k: int, ids: np.ndarray | None) -> Ranked:
+        k = min(k, len(self) if ids is None else len(ids))
+        if k <= 0:
+            return []
+        params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(ids)) if ids is not None else None
+        scores, found = self.vectors.search(vector, k, params=params)
+        return [(int(i), float(s)) for i, s in zip(found[0], scores[0]) if i >= 0]
+
+    def dense(self, vector: np.ndarray, k: int, where: Filter | None = None) -> Ranked:
+        return self._dense(vector, k, self._allowed(where))
+
+    def lexical(self, query: str, k: int, where: Filter | None = None) -> Ranked:
+        ids = self._allowed(where)
+        return [] if ids is not None and len(ids) == 0 else bm25_search(self.bm25, len(self), query, k, ids)
+
+    def hybrid(self, query, vector, k, depth, where, weights, rrf_k) -> Ranked:
+        ids = self._allowed(where)  # once for both rankings
+        if ids is not None and len(ids) == 0:
+            return []
+        dense = [i for i, _ in self._dense(vector, depth, ids)]
+        lexical = [i for i, _ in bm25_search(self.bm25, len(self), query, depth, ids)]
+        return reciprocal_rank_fusion([dense, lexical], list(weights), rrf_k)[:k]
+
+    def vectors_of(self, ids: list[int]) -> np.ndarray:
+        return self.vectors.reconstruct_batch(np.asarray(ids, dtype=np.int64)) if ids else np.zeros((0, self.vectors.d), np.float32)
+
     def passages(self, ids: list[int], scores: list[float]) -> list[Passage]:
         """Passages for chunk ids, in the given order."""
         if not ids:
@@ -288,26 +418,20 @@ def _next_generation(index_dir: Path) -> str:
     return f"gen-{max(numbers, default=0) + 1:06d}"
 
 
-def write_generation(
-    index_dir: Path,
-    articles: list[Article],
-    chunks: list[tuple[Chunk, str]],
-    vectors: np.ndarray,
-    lexical_texts: list[str],
-    manifest: dict[str, Any],
-) -> Path:
-    """Write a complete generation, then make it live atomically; old generations are removed."""
+def publish_generation(index_dir: Path, manifest: dict[str, Any], fill: Callable[[Path], None] | None = None) -> Path:
+    """Write a generation folder (``fill`` adds files beside the manifest), then make it live atomically.
+
+    Old generations are removed. A build killed at any moment leaves the previous one live.
+    """
     index_dir.mkdir(parents=True, exist_ok=True)
     name = _next_generation(index_dir)
     staging = index_dir / f"{name}.partial"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
-    index = build_vector_index(vectors, manifest.get("vector_index"))  # flat unless the manifest says hnsw
-    faiss.write_index(index, str(staging / VECTORS))
-    build_bm25(lexical_texts, staging / BM25_DIR)
-    _write_sqlite(staging / CHUNKS_DB, articles, chunks)
+    if fill is not None:
+        fill(staging)
     _write_json(staging / MANIFEST, {**manifest, "format_version": FORMAT_VERSION})
-    for path in [*staging.iterdir(), *(staging / BM25_DIR).iterdir()]:
+    for path in staging.rglob("*"):
         if path.is_file():
             with open(path, "rb") as handle:
                 os.fsync(handle.fileno())
@@ -322,7 +446,83 @@ def write_generation(
     return final
 
 
+def write_generation(
+    index_dir: Path,
+    articles: list[Article],
+    chunks: list[tuple[Chunk, str]],
+    vectors: np.ndarray,
+    lexical_texts: list[str],
+    manifest: dict[str, Any],
+) -> Path:
+    """Write a complete local generation (FAISS, BM25, SQLite, manifest), then make it live atomically."""
+
+    def fill(staging: Path) -> None:
+        index = build_vector_index(vectors, manifest.get("vector_index"))  # flat unless the manifest says hnsw
+        faiss.write_index(index, str(staging / VECTORS))
+        build_bm25(lexical_texts, staging / BM25_DIR)
+        _write_sqlite(staging / CHUNKS_DB, articles, chunks)
+
+    return publish_generation(index_dir, manifest, fill)
+
+
 def _remove_stale(index_dir: Path, keep: str) -> None:
     for path in index_dir.glob("gen-*"):
         if path.name != keep and path.is_dir():
             shutil.rmtree(path, ignore_errors=True)
+
+
+class LocalBackend:
+    """``store = "local"``: everything in the index folder (the embedded default)."""
+
+    name = "local"
+
+    @staticmethod
+    def target(index_dir: Path, settings: Any) -> dict[str, Any]:
+        """Where the data lives, as the manifest records it."""
+        return {"name": "local"}
+
+    @staticmethod
+    def prepare(index_dir: Path, target: dict[str, Any]) -> None:
+        """Nothing to check before a build: the folder is created when written."""
+
+    @staticmethod
+    def vector_spec(settings: Any, count: int) -> dict[str, Any]:
+        return spec_for(settings, count).to_dict()
+
+    @staticmethod
+    def open(index_dir: Path, manifest: dict[str, Any], settings: Any = None) -> IndexStore:
+        return IndexStore(index_dir, _generation_path(index_dir), manifest)  # type: ignore[arg-type]
+
+    @staticmethod
+    def write(index_dir: Path, generation: Generation, settings: Any = None) -> None:
+        g = generation
+        write_generation(index_dir, g.articles, g.chunks, g.vectors, g.lexical_texts, g.manifest)
+
+
+def _milvus() -> Any:
+    from rag.milvus_store import MilvusBackend  # optional extra: imported only when asked for
+
+    return MilvusBackend
+
+
+# Store name -> the backend class (a loader, so an optional engine is imported only when chosen).
+STORES: dict[str, Callable[[], Any]] = {"local": lambda: LocalBackend, "milvus": _milvus}
+
+
+def store_backend(name: str) -> Any:
+    """The backend of the store called ``name``; an unknown name lists the choices."""
+    if name not in STORES:
+        raise UserError(f"unknown store {name!r}; choose from: {', '.join(STORES)}")
+    return STORES[name]()
+
+
+def open_store(index_dir: str | Path, expected: dict[str, Any] | None = None, settings: Any = None) -> Store:
+    """Open the live index in ``index_dir`` on the store its manifest names, checking ``expected`` settings.
+
+    ``settings`` may point a reader elsewhere (``milvus_uri``, ``milvus_token_env``)."""
+    index_dir = Path(index_dir)
+    manifest = read_manifest(index_dir)
+    if manifest is None:
+        raise UserError(f"no index found in {index_dir}; build one with: rag index CORPUS --index {index_dir}")
+    check_manifest(manifest, index_dir, expected)
+    return store_backend(manifest["store"].get("name", "local")).open(index_dir, manifest, settings)

@@ -3,6 +3,8 @@
 import json
 import math
 
+import pytest
+
 from bench.__main__ import main
 from bench.synthetic import changed_copy, synthetic_corpus
 from tests.conftest import TINY, write_corpus
@@ -43,3 +45,18 @@ def test_bench_writes_numbers_for_every_variant(tmp_path):
             assert row["rerun_1pct_embedded"] >= 1
         assert result["variants"]["torch/hnsw"]["vector_index"]["kind"] == "hnsw"
     assert "torch/hnsw" in (out / "results.txt").read_text()
+
+
+def test_bench_on_milvus_writes_the_same_numbers(tmp_path):
+    pytest.importorskip("pymilvus", reason='pymilvus is not installed (pip install -e ".[milvus]")')
+    corpus = write_corpus(tmp_path / "corpus", {f"news/{name}": text for name, text in TINY.items()})
+    questions = tmp_path / "questions.jsonl"
+    questions.write_text(json.dumps({"question": "Who cut the ribbon?"}) + "\n")
+    out = tmp_path / "out"
+    assert main(["--corpus", str(corpus), "--model", "hashing", "--backends", "torch", "--store", "milvus",
+                 "--questions", str(questions), "--out", str(out)]) == 0
+    row = json.loads((out / "results.json").read_text())["corpora"]["corpus"]["variants"]["torch/milvus-hnsw"]
+    for key in NUMBERS:
+        assert isinstance(row[key], (int, float)) and math.isfinite(row[key]), key
+    assert row["store"] == "milvus" and row["vector_index"]["kind"] == "milvus-hnsw" and row["recall_at_10"] == 1.0
+    assert row["rerun_1pct_embedded"] >= 1
