@@ -20,10 +20,24 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PIP) install -q -c constraints.txt -e .
 	touch $@
 
-# The llm extra compiles llama-cpp-python from source (minutes on 2 cores); pip keeps the
-# built wheel in its cache (~/.cache/pip), so later installs on the same machine reuse it.
-$(VENV)/.installed-dev: $(VENV)/.installed
-	CMAKE_BUILD_PARALLEL_LEVEL=2 $(PIP) install -q -c constraints.txt -e ".[dev,llm,milvus]"
+# The llm extra needs llama-cpp-python, which compiles llama.cpp from source (minutes on 2 cores).
+# pip's own build is native (-march=native): on an AVX-512/AMX machine its repacked-weight
+# kernels crashed (SIGSEGV) on SmolLM2's first multi-token prompt, and a native wheel kept in
+# pip's cache breaks on another CPU. So we build one portable AVX2 wheel per machine, keep it in
+# our own cache keyed by version and flags, and install that.
+LLAMA_VERSION := $(shell sed -n 's/^llama_cpp_python==//p' constraints.txt)
+LLAMA_CMAKE := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
+LLAMA_WHEELS := $(HOME)/.cache/rag/wheels/llama-cpp-python-$(LLAMA_VERSION)-avx2
+
+$(LLAMA_WHEELS)/.built:
+	mkdir -p $(LLAMA_WHEELS)
+	CMAKE_ARGS="$(LLAMA_CMAKE)" CMAKE_BUILD_PARALLEL_LEVEL=2 $(PIP) wheel -q --no-deps --no-cache-dir \
+		-w $(LLAMA_WHEELS) llama-cpp-python==$(LLAMA_VERSION)
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed $(LLAMA_WHEELS)/.built
+	$(PIP) install -q --force-reinstall --no-deps $(LLAMA_WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl
+	$(PIP) install -q -c constraints.txt -e ".[dev,llm,milvus]"
 	touch $@
 
 install: $(VENV)/.installed

@@ -125,9 +125,11 @@ def read_manifest(index_dir: Path) -> dict[str, Any] | None:
 
     Manifests written before stores existed are local ones."""
     live = _live(index_dir)
-    if live is None:
-        return None
-    manifest = live[1]
+    return _with_store(live[1]) if live else None
+
+
+def _with_store(manifest: dict[str, Any]) -> dict[str, Any]:
+    """``manifest`` naming its store; manifests written before stores existed are local ones."""
     manifest.setdefault("store", {"name": "local"})
     if isinstance(manifest.get("settings"), dict):
         manifest["settings"].setdefault("store", manifest["store"].get("name", "local"))
@@ -288,7 +290,7 @@ class IndexStore:
             live = _live(index_dir)
             if live is None:
                 raise UserError(f"no index found in {index_dir}; build one with: rag index CORPUS --index {index_dir}")
-            generation, manifest = live
+            generation, manifest = live[0], _with_store(live[1])
             check_manifest(manifest, index_dir, expected)
             try:
                 return cls(index_dir, generation, manifest)
@@ -491,7 +493,8 @@ class LocalBackend:
 
     @staticmethod
     def open(index_dir: Path, manifest: dict[str, Any], settings: Any = None) -> IndexStore:
-        return IndexStore(index_dir, _generation_path(index_dir), manifest)  # type: ignore[arg-type]
+        # Opens the live generation again, with its own manifest: a build may have switched since.
+        return IndexStore.open(index_dir)
 
     @staticmethod
     def write(index_dir: Path, generation: Generation, settings: Any = None) -> None:
@@ -521,6 +524,7 @@ def open_store(index_dir: str | Path, expected: dict[str, Any] | None = None, se
 
     ``settings`` may point a reader elsewhere (``milvus_uri``, ``milvus_token_env``)."""
     index_dir = Path(index_dir)
+    check_index_folder(index_dir)
     manifest = read_manifest(index_dir)
     if manifest is None:
         raise UserError(f"no index found in {index_dir}; build one with: rag index CORPUS --index {index_dir}")
