@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import tomllib
 from dataclasses import dataclass, field
@@ -12,7 +13,7 @@ from rag.reading import SkipFile, read_file
 
 EVAL_DIR = Path(__file__).resolve().parent
 SETS_FILE = EVAL_DIR / "sets.toml"
-TYPES = ("factoid", "paraphrase", "number", "entity", "multi", "unanswerable", "followup")
+TYPES = ("factoid", "paraphrase", "number", "entity", "multi", "unanswerable", "followup", "temporal")
 
 
 class EvalSetError(UserError):
@@ -31,6 +32,7 @@ class Item:
     evidence: str | None
     history: list[tuple[str, str]] = field(default_factory=list)
     standalone: str | None = None
+    as_of: datetime.date | None = None
 
     @property
     def answerable(self) -> bool:
@@ -45,6 +47,18 @@ class EvalSet:
     items: list[Item]
 
 
+def _as_of(value: object, where: str) -> datetime.date | None:
+    """The day a question is asked on (``YYYY-MM-DD``), against which "last week" or "the latest" is read."""
+    if value is None:
+        return None
+    try:
+        if not isinstance(value, str) or len(value) != 10:
+            raise ValueError
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        raise EvalSetError(f"{where}: as_of {value!r} is not a date (YYYY-MM-DD)") from None
+
+
 def _item(data: dict, where: str) -> Item:
     for key in ("id", "type", "question", "docs"):
         if key not in data:
@@ -53,9 +67,11 @@ def _item(data: dict, where: str) -> Item:
         raise EvalSetError(f"{where}: type {data['type']!r} is not one of {', '.join(TYPES)}")
     if bool(data["docs"]) != bool(data.get("evidence")):
         raise EvalSetError(f"{where}: answerable items need docs and evidence, unanswerable ones neither")
+    if data["type"] == "temporal" and not data.get("as_of"):
+        raise EvalSetError(f"{where}: a temporal item needs as_of, the day the question is asked on")
     history = [(turn["question"], turn.get("answer") or "") for turn in data.get("history") or []]
     return Item(data["id"], data["type"], data["question"], data.get("answer"), list(data["docs"]),
-                data.get("evidence"), history, data.get("standalone"))
+                data.get("evidence"), history, data.get("standalone"), _as_of(data.get("as_of"), where))
 
 
 def _check_evidence(item: Item, corpus: Path, where: str, texts: dict[str, str]) -> None:
