@@ -16,7 +16,7 @@ from eval.metrics import aggregate, answer_scores, retrieval_scores
 from rag.schema import Answer, Passage
 from rag.store import IndexStore
 
-TYPE_ORDER = ("factoid", "paraphrase", "number", "entity", "multi", "followup", "unanswerable")
+TYPE_ORDER = ("factoid", "paraphrase", "number", "entity", "multi", "followup", "temporal", "unanswerable")
 
 
 @dataclass

@@ -106,6 +106,25 @@ def read_text(doc_id: str, raw: str) -> list[Article]:
     return [_make_article(doc_id, body, {"title": title})]
 
 
+PLAIN_FIELD = re.compile(r"^([A-Za-z_][\w-]*):[ \t]*(.*?)[ \t]*$")
+
+
+def _plain_front_matter(block: str) -> dict[str, str]:
+    """``key: value`` lines of front matter that is not valid YAML, as exporters write it
+    (``title: ""Britannia" Coin To Sell"``: inner quotes unescaped). One pair of quotes
+    around a value is removed; {} when some line is not of that form or opens a YAML list/mapping."""
+    meta: dict[str, str] = {}
+    for line in filter(str.strip, block.splitlines()):
+        found = PLAIN_FIELD.match(line)
+        if not found or found.group(2)[:1] in "[{":  # a YAML list or mapping gone wrong: not plain text
+            return {}
+        value = found.group(2)
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        meta[found.group(1)] = value
+    return meta
+
+
 def read_markdown(doc_id: str, raw: str) -> list[Article]:
     """Markdown with optional YAML front matter (title, date, source, url)."""
     raw = raw.replace("\r\n", "\n")
@@ -115,7 +134,9 @@ def read_markdown(doc_id: str, raw: str) -> list[Article]:
         try:
             meta = yaml.safe_load(match.group(1)) or {}
         except yaml.YAMLError as exc:
-            raise SkipFile(f"malformed front matter ({str(exc).splitlines()[0]})") from None
+            meta = _plain_front_matter(match.group(1))
+            if not meta:
+                raise SkipFile(f"malformed front matter ({str(exc).splitlines()[0]})") from None
         if not isinstance(meta, dict):
             raise SkipFile("malformed front matter (not a mapping)")
         raw = raw[match.end():]

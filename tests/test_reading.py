@@ -180,3 +180,21 @@ def test_cp1252_punctuation_and_central_european_text_keep_their_encodings():
     assert decode(polish.encode("cp1250")) == polish
     czech = "Příliš žluťoučký kůň úpěl ďábelské ódy."
     assert decode(czech.encode("cp1250")) == czech
+
+
+def test_front_matter_with_unescaped_inner_quotes_is_read_not_skipped(tmp_path):
+    # As in 28 Reuters files: not valid YAML, but plainly key: value lines.
+    write_corpus(tmp_path / "c", {"coin.md": '---\ntitle: ""Britannia" Coin To Sell At Premium"\ndate: 1987-03-12\n'
+                                             'source: Reuters\n---\nThe Britannia gold coin will sell at a premium, dealers said.\n'})
+    corpus = read_corpus(tmp_path / "c")
+    (article,) = corpus.articles
+    assert article.title == '"Britannia" Coin To Sell At Premium'
+    assert article.date.startswith("1987-03-12") and article.source == "Reuters"
+    assert not corpus.skipped
+
+
+def test_front_matter_that_is_neither_yaml_nor_key_value_is_skipped_with_a_reason(tmp_path):
+    write_corpus(tmp_path / "c", {"bad.md": "---\ntitle: [unclosed\n  - what\n---\nBody text of the article here.\n",
+                                  "ok.md": "---\ntitle: Fine\n---\nThe council in Port Elms approved the new harbour budget of 42 million pounds on Monday.\n"})
+    corpus = read_corpus(tmp_path / "c")
+    assert [doc for doc, _ in corpus.skipped] == ["bad.md"] and "malformed front matter" in corpus.skipped[0][1]

@@ -40,6 +40,5 @@ def test_temporal_items_are_scored_with_the_rest(report, tmp_path):
     assert table(report).startswith("metric")
 
 
-@pytest.mark.xfail(strict=True, reason="eval/harness.py TYPE_ORDER lists no 'temporal', so by_type leaves it out")
 def test_temporal_items_get_their_own_column(report):
     assert "temporal" in report.by_type and report.by_type["temporal"]["items"] == 1
