@@ -74,10 +74,10 @@ def _timed(call: Callable[[], Any]) -> tuple[Any, float]:
 
 
 def run_item(assistant: rag.Assistant, item: Item, k: int) -> tuple[list[Passage], Answer, dict[str, float]]:
-    """Retrieve k passages for the item's query (history included) and answer it."""
+    """Retrieve k passages for the item's query (history included) and answer it, both on the item's as_of day."""
     query = assistant.query_for(item.question, item.history)
-    passages, search_ms = _timed(lambda: assistant.search(query, k=k))
-    answer, ask_ms = _timed(lambda: assistant.ask(item.question, history=item.history))
+    passages, search_ms = _timed(lambda: assistant.search(query, k=k, as_of=item.as_of))
+    answer, ask_ms = _timed(lambda: assistant.ask(item.question, history=item.history, as_of=item.as_of))
     return passages, answer, {"search": search_ms, "ask": ask_ms}
 
 
@@ -102,6 +102,17 @@ def _citation_checks(store: IndexStore, answer: Answer) -> list[bool]:
         article = store.article(c.doc_id)
         checks.append(bool(article) and article.text[c.start:c.end] == c.quote)
     return checks
+
+
+def in_period(assistant: rag.Assistant, item: Item, answer: Answer) -> dict | None:
+    """For a question with an as_of that names a time: the asked period and whether the answer's
+    first cited article is dated inside it (an abstention counts as outside)."""
+    period = assistant.period(item.question, item.as_of) if item.as_of else None
+    if period is None:
+        return None
+    first = answer.citations[0] if answer.citations and not answer.abstained else None
+    return {"start": period.start, "end": period.end, "phrase": period.phrase, "loose": period.loose,
+            "cited_date": first.date if first else None, "inside": float(bool(first) and period.holds(first.date))}
 
 
 def _item_record(item: Item, passages: list[Passage], answer: Answer, latency: dict, relevant: set[str], valid: list[bool]) -> dict:
@@ -139,6 +150,7 @@ def evaluate(assistant: rag.Assistant, eval_set: EvalSet, k: int = 10, progress:
         run["doc"] += [ir_measures.ScoredDoc(item.id, d, s) for d, s in doc_ranking(passages)]
         run["passage"] += [ir_measures.ScoredDoc(item.id, passage_key(p.doc_id, p.start), p.score) for p in passages]
         records.append(_item_record(item, passages, answer, latency, relevant, _citation_checks(assistant.store, answer)))
+        records[-1]["period"] = in_period(assistant, item, answer)
         if item.type == "followup" and item.answerable:
             records[-1]["followup_R@5"] = followup_variants(assistant, item, passages, k)
     _score_retrieval(records, qrels, run)

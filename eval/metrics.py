@@ -80,5 +80,7 @@ def aggregate(results: list[dict]) -> dict[str, float | None]:
         out[f"latency.{what}_p95_ms"] = _percentile(times, 95)
     for variant in ("history", "alone", "standalone"):
         out[f"followup.R@5_{variant}"] = _mean(r.get("followup_R@5", {}).get(variant) for r in results)
+    # Relative-time questions (an as_of and a period named): the answer's first cited article inside the period.
+    out["time.in_period"] = _mean((r.get("period") or {}).get("inside") for r in results)
     out["items"] = float(len(results))
     return out

@@ -11,6 +11,7 @@ from rag.fetching import AddReport, AddResult, add, saved_articles
 from rag.indexing import build_index, index_info, plan_index
 from rag.schema import Answer, Article, Chunk, Citation, IndexInfo, IndexReport, Passage
 from rag.settings import Settings, resolve
+from rag.timeframe import Period, as_of_date, period_of
 
 __all__ = [
     "AddReport",
@@ -26,12 +27,15 @@ __all__ = [
     "IndexMismatchError",
     "IndexReport",
     "Passage",
+    "Period",
     "Settings",
     "UserError",
     "add",
+    "as_of_date",
     "ask",
     "build_index",
     "index_info",
+    "period_of",
     "plan_index",
     "resolve",
     "saved_articles",

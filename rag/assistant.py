@@ -6,6 +6,7 @@ import operator
 import re
 import threading
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
@@ -20,6 +21,7 @@ from rag.sentences import get_splitter
 from rag.settings import INDEX_KEYS, Settings, resolve
 from rag.store import Store, current_generation, open_store
 from rag.terms import content_terms, stop_words
+from rag.timeframe import Period, as_of_date, period_of
 
 MAX_QUESTION_CHARS = 4000
 Turn = tuple[str, str] | Mapping[str, str]
@@ -110,13 +112,30 @@ class Assistant:
         """
         return self if self.is_current() else Assistant.load(self.store.index_dir, settings=self.settings)
 
-    def chat(self) -> "Chat":
-        """A conversation: ``chat.ask(...)`` passes the earlier turns as history."""
-        return Chat(self)
+    def chat(self, as_of: str | date | None = None) -> "Chat":
+        """A conversation: ``chat.ask(...)`` passes the earlier turns as history; ``as_of`` as in ``ask``."""
+        return Chat(self, as_of)
 
-    def search(self, query: str, k: int = 5, filters: Mapping[str, Any] | None = None) -> list[Passage]:
-        """The ``k`` passages most relevant to ``query``, best first, each with its score."""
-        return self.retriever.search(check_question(query), check_k(k), filters)
+    def period(self, question: str, as_of: str | date | None = None) -> Period | None:
+        """The days ``question`` asks about ("last week", "the latest"), read on ``as_of``
+        (default: the ``as_of`` setting, else today); None when it names no time.
+
+        >>> assistant.period("What did the bank say yesterday?", "1987-06-02").start  # doctest: +SKIP
+        '1987-06-01'
+        """
+        return period_of(question, as_of_date(as_of or self.settings.as_of))
+
+    def search(self, query: str, k: int = 5, filters: Mapping[str, Any] | None = None,
+               as_of: str | date | None = None) -> list[Passage]:
+        """The ``k`` passages most relevant to ``query``, best first, each with its score; a time
+        in the query ("this week", "recently") is read on ``as_of`` and narrows or boosts the search."""
+        query = check_question(query)
+        return self.retriever.search(query, check_k(k), filters, self.period(query, as_of))
+
+    def _retrieve(self, question: str, query: str, k: int | None, filters, as_of) -> list[Passage]:
+        """Passages for the retrieval ``query``; the time is read from the question as asked."""
+        period = self.period(question, as_of) or self.period(query, as_of)
+        return self.retriever.search(query, check_k(self.settings.k if k is None else k), filters, period)
 
     def knows_words_of(self, question: str) -> bool:
         """Whether ``question`` holds any word the index's analyser knows: a term of the indexed
@@ -137,11 +156,15 @@ class Assistant:
         history: Sequence[Turn] | None = None,
         k: int | None = None,
         filters: Mapping[str, Any] | None = None,
+        as_of: str | date | None = None,
     ) -> Answer:
-        """Answer ``question`` by quoting the articles; ``history`` is earlier (question, answer) turns."""
+        """Answer ``question`` by quoting the articles; ``history`` is earlier (question, answer) turns.
+
+        ``as_of`` is the day the question is asked on (default: the ``as_of`` setting, else today):
+        "yesterday", "last month" or "the latest" are read against it."""
         question = check_question(question)
         query = self.query_for(question, history)
-        passages = self.search(query, self.settings.k if k is None else k, filters)
+        passages = self._retrieve(question, query, k, filters, as_of)
         return self._answerable(question, query, passages) or self.composer.compose(question, passages, query=query)
 
     def ask_stream(
@@ -150,6 +173,7 @@ class Assistant:
         history: Sequence[Turn] | None = None,
         k: int | None = None,
         filters: Mapping[str, Any] | None = None,
+        as_of: str | date | None = None,
     ) -> Iterator[str | Answer]:
         """``ask``, streamed: text deltas as they are written, then the final ``Answer``.
 
@@ -159,7 +183,7 @@ class Assistant:
         """
         question = check_question(question)
         query = self.query_for(question, history)
-        passages = self.search(query, self.settings.k if k is None else k, filters)
+        passages = self._retrieve(question, query, k, filters, as_of)
         unknown = self._answerable(question, query, passages)
         if unknown is not None:
             return _pieces(unknown)
@@ -191,13 +215,15 @@ class Chat:
     >>> chat.ask("Which centre did he tour?").query  # doctest: +SKIP
     """
 
-    def __init__(self, assistant: Assistant) -> None:
+    def __init__(self, assistant: Assistant, as_of: str | date | None = None) -> None:
         self.assistant = assistant
+        self.as_of = as_of_date(as_of) if as_of else None
         self.history: list[tuple[str, str]] = []
 
-    def ask(self, question: str, k: int | None = None, filters: Mapping[str, Any] | None = None) -> Answer:
+    def ask(self, question: str, k: int | None = None, filters: Mapping[str, Any] | None = None,
+            as_of: str | date | None = None) -> Answer:
         """Answer ``question`` in the context of this conversation, and remember the turn."""
-        answer = self.assistant.ask(question, history=self.history, k=k, filters=filters)
+        answer = self.assistant.ask(question, history=self.history, k=k, filters=filters, as_of=as_of or self.as_of)
         self.history.append((answer.question, answer.text))
         return answer
 
@@ -210,7 +236,8 @@ _loaded: dict[Path, Assistant] = {}
 _loading = threading.Lock()  # threads asking at once load the index once
 
 
-def ask(question: str, index_dir: str | Path = "index", history: Sequence[Turn] | None = None) -> Answer:
+def ask(question: str, index_dir: str | Path = "index", history: Sequence[Turn] | None = None,
+        as_of: str | date | None = None) -> Answer:
     """One-call question answering over the index in ``index_dir`` (loaded once per process)."""
     key = Path(index_dir).resolve()
     with _loading:
@@ -220,4 +247,4 @@ def ask(question: str, index_dir: str | Path = "index", history: Sequence[Turn] 
             _loaded.pop(key).close()
             _loaded[key] = fresh
         assistant = _loaded[key]
-    return assistant.ask(question, history=history)
+    return assistant.ask(question, history=history, as_of=as_of)

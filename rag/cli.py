@@ -18,6 +18,7 @@ from rag.errors import UserError
 from rag.indexing import build_index, index_info
 from rag.schema import Answer, Passage
 from rag.source_commands import register as register_source_commands
+from rag.timeframe import as_of_date
 
 DEFAULT_CORPUS = "seeds"
 DEFAULT_INDEX = "index"
@@ -72,6 +73,11 @@ def _question(text: str) -> str:
         raise UserError("the question on standard input is not valid UTF-8 text") from None
 
 
+def _as_of(value: str | None) -> str | None:
+    """``--as-of`` checked before the index loads: a bad date is one line on stderr."""
+    return as_of_date(value).isoformat() if value else None
+
+
 def cmd_index(args: argparse.Namespace) -> int:
     corpus = args.corpus
     if corpus is None and index_info(args.index) is None:
@@ -87,7 +93,7 @@ def cmd_index(args: argparse.Namespace) -> int:
 def cmd_search(args: argparse.Namespace) -> int:
     query = check_question(_question(args.query))
     check_k(args.k)
-    assistant = Assistant.load(args.index)
+    assistant = Assistant.load(args.index, as_of=_as_of(args.as_of))
     passages = assistant.search(query, k=args.k)
     _print_json([p.to_dict() for p in passages]) if args.json else print(format_passages(passages))
     return 0
@@ -119,7 +125,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     question = None if args.question is None else check_question(_question(args.question))
     if args.k is not None:
         check_k(args.k)
-    assistant = Assistant.load(args.index)
+    assistant = Assistant.load(args.index, as_of=_as_of(args.as_of))
     if question is None:
         return _ask_loop(assistant)
     answer = assistant.ask(question, k=args.k)
@@ -150,6 +156,7 @@ def _add_core_commands(commands: argparse._SubParsersAction) -> None:
     search.add_argument("--k", type=int, default=5, help="number of passages (default: 5)")
     search.add_argument("--index", default=DEFAULT_INDEX)
     search.add_argument("--json", action="store_true")
+    search.add_argument("--as-of", metavar="YYYY-MM-DD", help='the day "last week" or "the latest" is read on (default: today)')
     search.set_defaults(run=cmd_search)
 
     ask = commands.add_parser("ask", help="a cited answer (no question: an interactive loop)")
@@ -157,6 +164,7 @@ def _add_core_commands(commands: argparse._SubParsersAction) -> None:
     ask.add_argument("--k", type=int, default=None, help="passages to draw the answer from")
     ask.add_argument("--index", default=DEFAULT_INDEX)
     ask.add_argument("--json", action="store_true")
+    ask.add_argument("--as-of", metavar="YYYY-MM-DD", help='the day "last week" or "the latest" is read on (default: today)')
     ask.set_defaults(run=cmd_ask)
     register_source_commands(commands)  # rag add, rag watch
 

@@ -26,7 +26,9 @@ separates them (faithful >= 0.67, invented <= 0.50), while cosine alone does not
 (an invented "NATO signed a new defence treaty with Uzbekistan." scores 0.85 against
 the headline). Cosine >= 0.5 only rules out sentences that reuse the words but say
 something else. Numbers get their own check because "5,000 troops" and "300 troops"
-embed alike. What this cannot catch: a claim whose words all appear in one article
+embed alike, and the names, numbers and dates a claim states must all occur in its
+quote (``rag.claim_check``): a splice of two stories shares words with either but names
+what only the other holds. What this cannot catch: a claim whose words all appear in one article
 sentence but are recombined into a different fact, or a short invented clause tacked
 onto an otherwise quoted sentence ("..., stating that it was a critical issue").
 The quote shown with each marker is there so a reader can check exactly that.
@@ -79,6 +81,7 @@ from typing import Iterator, Mapping, Sequence
 
 import httpx
 
+from rag.claim_check import Entities, fallback_entities, missing_entities
 from rag.composer import NOT_FOUND, Candidate, ExtractiveComposer, candidates, term_overlap
 from rag.embedding import Embedder
 from rag.followup import depends_on_history, rewrite_query, turn_text
@@ -313,8 +316,12 @@ class LLMComposer:
         splitter: SentenceSplitter,
         settings: Settings,
         env: Mapping[str, str] | None = None,
+        entities: Entities | None = fallback_entities,
     ) -> None:
+        """``entities`` names the names, numbers and dates of a claim, which must all occur in its
+        quote (rag/claim_check.py; a named-entity tagger fits here); None: no entity check."""
         self.embedder = embedder
+        self.entities = entities
         self.splitter = splitter
         self.settings = settings
         self.extractive = ExtractiveComposer(embedder, splitter, settings)
@@ -424,6 +431,7 @@ class LLMComposer:
             terms = set(content_terms(claim.text))
             numbers = _number_set(claim.text)
             negated = bool(NEGATION.search(claim.text))
+            stated = list(self.entities(claim.text)) if self.entities else []
             best: dict[int, tuple[float, Window]] = {}
             for j, window in enumerate(windows):
                 overlap = term_overlap(terms, window.text)
@@ -431,6 +439,8 @@ class LLMComposer:
                 if not terms or overlap < needed or cosine[i, j] < MIN_COSINE:
                     continue
                 if not numbers <= window_numbers[j] or (negated and not window_negated[j]):
+                    continue
+                if stated and missing_entities(stated, window.text):  # e.g. a splice of two stories
                     continue
                 # A lone sentence is the tighter quote: a pair must do clearly better to win.
                 score = float(cosine[i, j]) + overlap - 0.1 * (window.sentences - 1)

@@ -22,6 +22,7 @@ from rag.rerank import CrossEncoderReranker, asks_for_latest, prefer_recent
 from rag.schema import Passage
 from rag.settings import Settings
 from rag.store import Filter, Ranked, Store
+from rag.timeframe import Period
 
 __all__ = ["FILTER_KEYS", "RETRIEVERS", "Retriever", "make_retriever", "parse_filters", "reciprocal_rank_fusion"]
 
@@ -29,8 +30,8 @@ FILTER_KEYS = ("doc_id", "source", "date_from", "date_to")
 
 
 class Retriever(Protocol):
-    def search(self, query: str, k: int, filters: Mapping[str, Any] | None = None) -> list[Passage]:
-        """The ``k`` best passages for ``query``, best first."""
+    def search(self, query: str, k: int, filters: Mapping[str, Any] | None = None, period: Period | None = None) -> list[Passage]:
+        """The ``k`` best passages for ``query``, best first, from inside ``period`` where it holds any."""
 
 
 def _as_list(value: Any) -> list[str]:
@@ -54,6 +55,23 @@ def parse_filters(filters: Mapping[str, Any] | None) -> Filter | None:
     return Filter(_tuple(filters, "doc_id"), _tuple(filters, "source"), *dates)
 
 
+def within(where: Filter | None, period: Period) -> Filter:
+    """``where`` narrowed to ``period``: its days when exact, only its end when loose (nothing after as_of)."""
+    where = where or Filter()
+    start = where.date_from if period.loose else max(filter(None, (where.date_from, period.start)))
+    end = min(filter(None, (where.date_to, period.end)))
+    return replace(where, date_from=start, date_to=end)
+
+
+def prefer_period(passages: list[Passage], period: Period, weight: float, fuse) -> list[Passage]:
+    """Fuse the relevance order with an inside-the-period-first order (a boost for loose periods)."""
+    inside = [i for i, p in enumerate(passages) if period.holds(p.date)]
+    if not inside or weight <= 0:
+        return passages
+    order = inside + [i for i in range(len(passages)) if i not in set(inside)]
+    return [passages[i] for i, _ in fuse([list(range(len(passages))), order], [1.0, weight])]
+
+
 class _Base:
     def __init__(self, store: Store, embedder: Embedder, settings: Settings) -> None:
         self.store = store
@@ -69,19 +87,30 @@ class _Base:
         similarities = stored @ vector[0] if found else []
         return [replace(p, similarity=float(sim)) for p, sim in zip(passages, similarities)], stored
 
-    def search(self, query: str, k: int, filters: Mapping[str, Any] | None = None) -> list[Passage]:
+    def search(self, query: str, k: int, filters: Mapping[str, Any] | None = None, period: Period | None = None) -> list[Passage]:
         where = parse_filters(filters)
         vector = self.embedder.encode([query])
         # Rank deeper than k: collapsing copies and capping articles need spare candidates.
         depth = max(3 * k, k + 10, self.settings.rerank_candidates if self.reranker else 0)
-        passages, vectors = self._passages(self.rank(query, vector, depth, where), vector)
+        passages, vectors = self._ranked(query, vector, depth, where, period)
         passages = collapse_duplicates(passages, vectors, self.settings.duplicate_similarity)
-        if asks_for_latest(query):
+        if period is not None:
+            passages = prefer_period(passages, period, self.settings.period_weight, self._fuse)
+        if asks_for_latest(query) or (period is not None and period.latest):
             passages = prefer_recent(passages, self.settings.recency_weight, self._fuse)
         if self.reranker:
             top = self.settings.rerank_candidates
             passages = self.reranker.rerank(query, passages[:top]) + passages[top:]
         return cap_per_article(passages, k, self.settings.max_per_article)
+
+    def _ranked(self, query: str, vector: np.ndarray, depth: int, where: Filter | None, period: Period | None):
+        """Passages from inside ``period`` (see ``within``); when it holds none (an undated corpus,
+        an as_of past the newest article), from the whole index as filtered by ``where``."""
+        if period is not None and self.settings.period_filter:
+            passages, vectors = self._passages(self.rank(query, vector, depth, within(where, period)), vector)
+            if passages:
+                return passages, vectors
+        return self._passages(self.rank(query, vector, depth, where), vector)
 
     def _fuse(self, rankings: list[list[int]], weights: list[float]) -> Ranked:
         return reciprocal_rank_fusion(rankings, weights, self.settings.rrf_k)

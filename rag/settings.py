@@ -75,6 +75,14 @@ class Settings:
     max_per_article: int = 0
     # "Latest news" questions fuse a newest-first ranking of the candidates with this weight.
     recency_weight: float = 0.5
+    # The day questions are asked on (YYYY-MM-DD; empty: today): "last week", "in March", "the
+    # latest" are read against it (rag/timeframe.py). Exact periods ("today", "last week") filter
+    # retrieval to their days and loose ones ("recently", "currently") to days up to as_of, both
+    # falling back to the whole index when that leaves nothing; period_weight fuses an
+    # inside-the-period-first order into the ranking.
+    as_of: str = ""
+    period_filter: bool = True
+    period_weight: float = 0.5
     # Optional cross-encoder (e.g. cross-encoder/ms-marco-MiniLM-L-6-v2) reranking the
     # first ``rerank_candidates`` passages; empty: off (none ships offline in a package).
     reranker: str = ""

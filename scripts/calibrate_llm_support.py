@@ -1,7 +1,9 @@
 """Print the support signals (embedding cosine, term overlap) between hand-written answer
-sentences and the seed articles' sentences, to choose rag/llm.py's support thresholds.
+sentences and the seed articles' sentences, to choose rag/llm.py's support thresholds, then
+count how many claims the full support check passes with and without the entity check.
 
-    python scripts/calibrate_llm_support.py
+    python scripts/calibrate_llm_support.py            # signals
+    python scripts/calibrate_llm_support.py --passes   # passes before/after the entity check
 
 Each claim is labelled: True = a faithful paraphrase or copy, False = invented or altered.
 """
@@ -49,6 +51,13 @@ CLAIMS = [
     (True, "The delegation toured the Chimyon Mountain Training Centre, where 300 troops spend a year in training."),
     (True, "Pashinyan blamed the crisis on the Lachin corridor closure, and Aliyev said Yerevan supports unfounded claims about it."),
     (False, "The NATO delegation saw equipment able to support the Lachin corridor."),
+    # splices of two stories (the first was written by SmolLM2 on llama.cpp and passed as supported)
+    (False, "The delegation visited a military unit in Azerbaijan, where they discussed ongoing cooperation between Armenia and NATO."),
+    (False, "Lieutenant General Mustafa Oguz met Javier Kolomina in Yerevan."),
+    (False, "Adamczyk visited a military unit in Azerbaijan."),
+    (False, "NATO representatives were shown in-service military equipment at the Chimyon centre."),
+    (False, "Pashinyan blamed the crisis in Nagorno-Karabakh on Uzbekistan."),
+    (False, "The NATO delegation to Uzbekistan was headed by Lieutenant General Mustafa Oguz."),
 ]
 
 
@@ -73,5 +82,37 @@ def main() -> None:
             print(f"{str(label):5} cos={cos[best]:.2f} overlap={overlaps[best]:.2f} | {claim[:60]!r} <- {windows[best][:40]!r}")
 
 
+def passes(entities) -> None:
+    """How many faithful and invented claims rag/llm.py's support check passes against the seeds."""
+    from dataclasses import replace
+
+    from rag.llm import Claim, LLMComposer
+    from rag.schema import Passage
+    from rag.settings import Settings
+
+    settings = replace(Settings(), model="all-MiniLM-L6-v2")
+    composer = LLMComposer(get_embedder(settings.model), get_splitter("pysbd"), settings, entities=entities)
+    texts = [p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt"))]
+    passages = [Passage(i, f"seed{i}", t.splitlines()[0], t, 0, len(t), 1.0) for i, t in enumerate(texts)]
+    supports = composer.support([Claim(c, []) for _, c in CLAIMS], composer.windows(passages))
+    for truth in (True, False):
+        passed = [c for (label, c), s in zip(CLAIMS, supports) if label is truth and s]
+        total = sum(label is truth for label, _ in CLAIMS)
+        print(f"{'faithful' if truth else 'invented/spliced'} claims passing: {len(passed)}/{total}")
+        for claim in passed if not truth else []:
+            print(f"   passes: {claim}")
+        for (label, claim), s in zip(CLAIMS, supports):
+            if truth and label and not s:
+                print(f"   rejected: {claim}")
+
+
 if __name__ == "__main__":
+    if "--passes" in sys.argv:
+        from rag.claim_check import fallback_entities
+
+        print("--- before: words, cosine and numbers only")
+        passes(None)
+        print("--- after: names, numbers and dates must occur in the quote (fallback tagger)")
+        passes(fallback_entities)
+        sys.exit()
     main()

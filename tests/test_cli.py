@@ -132,3 +132,15 @@ def test_search_shows_people_a_match_percentage_and_json_keeps_the_fusion_score(
     assert text.returncode == 0 and "% match" in text.stdout.splitlines()[0]
     data = json.loads(rag_cmd("search", "rye bread prize", "--k", "2", "--json", "--index", str(built)).stdout)
     assert data[0]["score"] < 0.1 < data[0]["similarity"], "JSON: the fusion score and the cosine, both"
+
+
+def test_as_of_reads_relative_time_on_that_day_and_bad_dates_exit_2(tmp_path):
+    dated = {f"rate-{day}.md": f"---\ntitle: Bank rate\ndate: 1987-04-{day}\n---\n\nCanada's key bank rate rose to 7.{day} pct, the Bank of Canada said.\n"
+             for day in ("02", "09", "16")}
+    corpus = write_corpus(tmp_path / "dated", dated)
+    assert rag_cmd("index", str(corpus), "--index", str(tmp_path / "ix"), "--quiet").returncode == 0
+    out = rag_cmd("ask", "What did the bank rate rise to last week?", "--index", str(tmp_path / "ix"), "--as-of", "1987-04-14", "--json")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["citations"][0]["date"] == "1987-04-09"
+    bad = rag_cmd("search", "bank rate", "--index", str(tmp_path / "ix"), "--as-of", "soon")
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "not a date" in bad.stderr

@@ -212,6 +212,23 @@ def _question_html(text: str) -> str:
     return f'<div class="rag-question">{render.esc(text)}</div>'
 
 
+def as_of_note(as_of: str, newest: str | None) -> str:
+    """What the chat says under its "As of" field: the day questions are read on, and a warning
+    when the index's newest article is older (then "this week" or "the latest" may find nothing new).
+
+    >>> as_of_note("1987-10-21", "1987-10-21")
+    '"Today", "last week" and "the latest" are read as of **1987-10-21**.'
+    """
+    try:
+        day = rag.as_of_date(as_of).isoformat()
+    except rag.UserError as exc:
+        return f"**{exc}**"
+    note = f'"Today", "last week" and "the latest" are read as of **{day}**.'
+    if newest and newest < day:
+        note += f" The newest article in this index is dated **{newest}**: set an earlier day to ask about its news as it came."
+    return note
+
+
 def removal_warning(plan: dict[str, int]) -> str | None:
     """Why a re-index with this ``rag.plan_index`` result needs confirming (None: it does not).
 
@@ -254,7 +271,7 @@ def build_app(index_dir: str, corpus_dir: str | None = None, **settings: Any) ->
         return render.stats_html(assistant.store.manifest, index_dir, corpus_dir), corpus_web.articles_html(assistant, corpus_dir)
 
     # ---- chat ---------------------------------------------------------------------------
-    def respond(question: str, conversation: dict | None, k: float, mode: str):
+    def respond(question: str, conversation: dict | None, k: float, mode: str, as_of: str = ""):
         conversation = conversation or _new_conversation()
         text = (question or "").strip()
         if not text:
@@ -267,7 +284,8 @@ def build_app(index_dir: str, corpus_dir: str | None = None, **settings: Any) ->
             with pool.use(mode) as assistant:
                 live = hasattr(assistant.composer, "stream")  # an LLM writer: its tokens show as they come
                 drafted = ""
-                for piece in assistant.ask_stream(text, history=conversation["history"], k=int(k) if k else None):
+                for piece in assistant.ask_stream(text, history=conversation["history"], k=int(k) if k else None,
+                                                     as_of=(as_of or "").strip() or None):
                     if isinstance(piece, rag.Answer):
                         answer = piece
                         break
@@ -443,6 +461,11 @@ def build_app(index_dir: str, corpus_dir: str | None = None, **settings: Any) ->
                                 value=loaded.retriever if loaded.retriever in RETRIEVERS else None,
                                 label="Retrieval mode",
                             )
+                            as_of = gr.Textbox(
+                                value=rag.as_of_date(loaded.as_of).isoformat(), label="As of (YYYY-MM-DD)",
+                                max_lines=1, elem_id="rag-as-of",
+                            )
+                            as_of_view = gr.Markdown(elem_classes="rag-note", elem_id="rag-as-of-note")
                             gr.Markdown(_writer_note(loaded.composer), elem_classes="rag-note")
                     with gr.Column(scale=2, min_width=280):
                         gr.Markdown("### Sources of the last answer")
@@ -477,8 +500,12 @@ def build_app(index_dir: str, corpus_dir: str | None = None, **settings: Any) ->
                         corpus_web.add_web_form(corpus, index_dir, build_lock, stats, [stats_view, articles_view], settings)
 
         chat_outputs = [chatbot, conversation, sources, question]
+        def newest_note(day: str) -> str:
+            info = rag.index_info(index_dir)
+            return as_of_note(day, info.newest_date if info else None)
+
         question.submit(
-            respond, [question, conversation, k, mode], chat_outputs,
+            respond, [question, conversation, k, mode, as_of], chat_outputs,
             api_visibility="private", show_progress="hidden", trigger_mode="once",
         )
         new_chat.click(clear, None, chat_outputs, api_visibility="private", queue=False)
@@ -497,6 +524,8 @@ def build_app(index_dir: str, corpus_dir: str | None = None, **settings: Any) ->
         )
         cancel_btn.click(lambda: hidden, None, confirm_row, api_visibility="private", queue=False)
         demo.load(stats, None, [stats_view, articles_view], api_visibility="private", queue=False)
+        demo.load(newest_note, as_of, as_of_view, api_visibility="private", queue=False)
+        as_of.change(newest_note, as_of, as_of_view, api_visibility="private", queue=False)
         gr.api(ask, api_name="ask")
         gr.api(answer, api_name="answer")
 

@@ -353,3 +353,13 @@ def test_chat_corpus_is_the_recorded_one(tmp_path, monkeypatch):
     with pytest.raises(rag.UserError, match="holds the articles of .*--replace"):
         corpus_for("index", "other")
     assert corpus_for("no-index-here", None) is None
+
+
+def test_as_of_note_says_when_the_index_is_older_than_as_of():
+    from ui.app import as_of_note
+
+    assert "newest article" not in as_of_note("1987-10-20", "1987-10-20")
+    older = as_of_note("2026-12-01", "1987-10-20")
+    assert "1987-10-20" in older and "2026-12-01" in older
+    assert "not a date" in as_of_note("31/31/87", "1987-10-20")
+    assert "newest article" not in as_of_note("1987-06-01", None)  # an undated corpus
