@@ -25,13 +25,21 @@ def _load() -> float:
     return os.getloadavg()[0]
 
 
-def _median_run(call, repeat: int) -> tuple[float, list[float]]:
-    times = []
+def _cpu_s() -> float:
+    """CPU seconds of this process and its finished children: the work, whatever the load."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+def _median_run(call, repeat: int) -> tuple[float, list[float], float]:
+    """Median wall seconds, every run's, and the median CPU seconds."""
+    times, cpu = [], []
     for _ in range(repeat):
-        began = time.perf_counter()
+        began, began_cpu = time.perf_counter(), _cpu_s()
         call()
         times.append(time.perf_counter() - began)
-    return statistics.median(times), times
+        cpu.append(_cpu_s() - began_cpu)
+    return statistics.median(times), times, statistics.median(cpu)
 
 
 def chunk(args, overrides: dict) -> dict:
@@ -42,9 +50,9 @@ def chunk(args, overrides: dict) -> dict:
     articles = read_corpus(args.corpus).articles
     read_s = time.perf_counter() - began
     counts: list[int] = []
-    median, times = _median_run(lambda: counts.append(sum(map(len, chunk_articles(articles, **overrides)))), args.repeat)
+    median, times, cpu = _median_run(lambda: counts.append(sum(map(len, chunk_articles(articles, **overrides)))), args.repeat)
     return {"stage": "chunk", "articles": len(articles), "chunks": counts[-1], "read_s": read_s,
-            "chunk_s_median": median, "chunk_s": times}
+            "chunk_s_median": median, "chunk_s": times, "chunk_cpu_s_median": cpu}
 
 
 def _passages(corpus: Path, count: int, overrides: dict) -> list[str]:
@@ -65,16 +73,16 @@ def embed(args, overrides: dict) -> dict:
     from rag.embedding import get_embedder
     from rag.settings import resolve
 
-    settings = resolve(env={}, progress=False, **overrides)
+    settings = resolve(env={}, **overrides)
     texts = _passages(args.corpus, args.passages, {"settings": settings})
     embedder = get_embedder(settings.model, settings.device, settings.backend)
     limit = embedder.max_tokens or 10**9
     tokens = sum(min(limit, embedder.count_tokens(t)) for t in texts)
     embedder.encode(texts[:64], batch_size=settings.embed_batch_size)  # warm-up
-    median, times = _median_run(lambda: embedder.encode(texts, batch_size=settings.embed_batch_size), args.repeat)
+    median, times, cpu = _median_run(lambda: embedder.encode(texts, batch_size=settings.embed_batch_size), args.repeat)
     return {"stage": "embed", "embedder": embedder.name, "passages": len(texts), "tokens": tokens,
             "seconds_median": median, "seconds": times, "passages_per_s": len(texts) / median,
-            "tokens_per_s": tokens / median}
+            "tokens_per_s": tokens / median, "cpu_s_median": cpu}
 
 
 def main() -> None:
