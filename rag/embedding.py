@@ -111,19 +111,31 @@ class HashingEmbedder:
         return _normalise(vectors)
 
 
-BACKENDS = ("auto", "torch", "onnx", "onnx-int8")
+BACKENDS = ("auto", "torch", "onnx", "onnx-int8", "onnx-cuda")
 
 
 def concrete_backend(name: str, backend: str) -> str:
-    """``backend``, with ``auto`` resolved: ``onnx-int8`` for a local model folder the ONNX exporter
-    reproduces (the packaged default is one), ``torch`` for anything else (a hub name, other architectures)."""
+    """``backend``, with ``auto`` resolved. For a local model folder the ONNX exporter reproduces
+    (the packaged default is one): ``onnx-cuda`` (fp32 on the GPU) when ONNX Runtime sees a CUDA
+    GPU, else ``onnx-int8``; for anything else (a hub name, other architectures) ``torch``, which
+    runs on the GPU when torch sees one (``auto_device``)."""
     if backend not in BACKENDS:
         raise UserError(f"unknown embedding backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
     if backend != "auto" or name == HashingEmbedder.name:
         return backend
+    from rag import gpu
     from rag.onnx_backend import exportable
 
-    return "onnx-int8" if exportable(Path(model_location(name))) else "torch"
+    if not exportable(Path(model_location(name))):
+        return "torch"
+    return "onnx-cuda" if gpu.onnx_cuda() else "onnx-int8"
+
+
+def auto_device(backend: str, device: str) -> str:
+    """The torch device: ``cuda`` for ``backend = "auto"`` when torch sees a GPU, else ``device``."""
+    from rag import gpu
+
+    return "cuda" if backend == "auto" and device == "cpu" and gpu.torch_cuda() else device
 
 
 @lru_cache(maxsize=4)
@@ -136,12 +148,12 @@ def get_embedder(name: str, device: str = "cpu", backend: str = "torch") -> Embe
     """
     if name == HashingEmbedder.name:
         return HashingEmbedder()
-    backend = concrete_backend(name, backend)  # checks the name, too
-    if backend == "torch":
-        return SentenceTransformerEmbedder(name, device)
+    chosen = concrete_backend(name, backend)  # checks the name, too
+    if chosen == "torch":
+        return SentenceTransformerEmbedder(name, auto_device(backend, device))
     from rag.onnx_backend import OnnxEmbedder
 
-    return OnnxEmbedder(name, model_location(name), backend)
+    return OnnxEmbedder(name, model_location(name), chosen)
 
 
 class EmbeddingCache:

@@ -8,6 +8,7 @@ from functools import lru_cache
 from typing import Iterator, Protocol
 
 from rag.errors import UserError
+from rag.pysbd_speed import english_segmenter, sentences as pysbd_sentences
 
 BLOCK = re.compile(r"[^\n]+(?:\n[^\n]+)*")
 # Splitters are handed paragraphs of at most this many characters: pysbd's time grows with the
@@ -94,9 +95,7 @@ class PysbdSplitter:
     def _segmenter(self):
         segmenter = getattr(self._local, "segmenter", None)
         if segmenter is None:
-            import pysbd
-
-            segmenter = self._local.segmenter = pysbd.Segmenter(language="en", clean=False)
+            segmenter = self._local.segmenter = english_segmenter()
         return segmenter
 
     def spans(self, text: str) -> list[tuple[int, int]]:
@@ -104,7 +103,7 @@ class PysbdSplitter:
             return plain_spans(text)
         result = []
         for offset, block in blocks(text):
-            result.extend(_align(block, offset, self._segmenter().segment(block)))
+            result.extend(_align(block, offset, pysbd_sentences(self._segmenter(), block)))
         return result
 
 

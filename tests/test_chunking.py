@@ -2,7 +2,7 @@ import pytest
 
 from rag.chunking import chunk_article, embedding_text
 from rag.schema import Article
-from rag.sentences import get_splitter
+from rag.sentences import blocks, get_splitter
 from rag.tokens import load_encoding
 
 ENC = load_encoding("cl100k_base")
@@ -84,14 +84,34 @@ def test_a_long_paragraph_reaches_pysbd_in_pieces_and_loses_nothing(monkeypatch)
     from rag.sentences import MAX_BLOCK_CHARS, PysbdSplitter
 
     seen = []
-    segment = pysbd.Segmenter.segment
-    monkeypatch.setattr(pysbd.Segmenter, "segment", lambda self, text: seen.append(len(text)) or segment(self, text))
+    processor = pysbd.Segmenter.processor
+    monkeypatch.setattr(pysbd.Segmenter, "processor", lambda self, text: seen.append(len(text)) or processor(self, text))
     text = _words(4000) + ". " + _words(4000)  # one 50,000-character paragraph, one full stop
     spans = PysbdSplitter().spans(text)
     assert max(seen) <= MAX_BLOCK_CHARS < len(text)
     covered = " ".join(text[s:e] for s, e in spans)
     assert covered.split() == text.split(), "every word is in a sentence, in order"
     assert all(e <= s2 for (_, e), (s2, _) in zip(spans, spans[1:]))
+
+
+ABBREVIATED = (
+    "Mr. J. R. Smith of Acme Corp. said on Jan. 5 that U.S. sales rose 4.5% to $1.2bn. \"We are pleased,\" he said. "
+    "Shares (up 3p.) closed at 120.5p. See www.acme.co.uk for details! Was it worth it? Dr. Jones et al. doubt it... "
+    "1. First item. 2. Second item.\nA line without an end\nand the St. Louis office, opened in 1999 (i.e. late), grew."
+)
+
+
+def test_the_faster_pysbd_finds_the_same_sentences_as_pysbd_itself():
+    import pysbd
+
+    from rag.sentences import _align
+
+    text = ABBREVIATED + "\n\n" + ABBREVIATED.upper()
+    expected = []
+    for offset, block in blocks(text):
+        expected.extend(_align(block, offset, pysbd.Segmenter(language="en", clean=False).segment(block)))
+    assert SPLIT.spans(text) == expected
+    assert len(expected) > 10
 
 
 @pytest.mark.parametrize("separator", [" ", "\n", ". "])

@@ -177,3 +177,21 @@ def test_the_model_is_loaded_before_the_chunking_bar_starts(tiny_corpus, tmp_pat
     monkeypatch.setattr(indexing, "get_embedder", lambda *a: events.append(("model", None)) or real_get(*a))
     build(tiny_corpus, tmp_path / "index")
     assert events.index(("model", None)) < events.index(("bar", "chunking"))
+
+
+def test_a_large_folder_is_chunked_in_worker_processes_in_order_and_as_one_process_would(monkeypatch):
+    from rag import indexing
+    from rag.schema import Article
+    from rag.settings import resolve
+
+    text = "The council met on Monday. It voted to close the library. Residents protested outside the hall. " * 12
+    articles = [Article(doc_id=f"a{i:02d}.txt", title=f"Story {i}", text=f"{i}. {text}") for i in range(24)]
+    settings = resolve(env={}, **FAST)
+    serial = indexing.chunk_articles(articles, settings=settings)
+    monkeypatch.setattr(indexing, "PARALLEL_MIN_ARTICLES", 8)
+    monkeypatch.setattr(indexing.os, "sched_getaffinity", lambda _pid: {0, 1}, raising=False)
+    assert indexing._workers(settings, len(articles)) == 2
+    parallel = indexing.chunk_articles(articles, settings=settings)
+    assert parallel == serial
+    assert [chunks[0].doc_id for chunks in parallel] == [a.doc_id for a in articles]
+    assert indexing._workers(settings, 7) == 1  # a small folder: no pool

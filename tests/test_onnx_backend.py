@@ -89,3 +89,24 @@ def test_export_happens_once(exported):
     stamp = path.stat().st_mtime_ns
     again = OnnxEmbedder(MODEL, model_location(MODEL), "onnx-int8", cache_root=path.parent.parent)
     assert again.path == path and path.stat().st_mtime_ns == stamp
+
+
+def test_auto_backend_takes_the_gpu_a_runtime_sees(monkeypatch):
+    from rag import gpu
+    from rag.embedding import auto_device
+
+    monkeypatch.setattr(gpu, "onnx_cuda", lambda: True)
+    assert concrete_backend(MODEL, "auto") == "onnx-cuda", "ONNX Runtime with CUDA: the fp32 graph on the GPU"
+    assert concrete_backend(MODEL, "onnx-int8") == "onnx-int8", "an explicit backend is kept"
+    monkeypatch.setattr(gpu, "torch_cuda", lambda: True)
+    assert auto_device("auto", "cpu") == "cuda"
+    assert auto_device("torch", "cpu") == "cpu", "backend torch with device cpu stays on the CPU"
+
+
+@pytest.mark.slow
+def test_passages_embedded_side_by_side_equal_each_text_alone(exported, texts):
+    embedder = OnnxEmbedder(MODEL, model_location(MODEL), "onnx-int8", cache_root=exported["onnx-int8"].path.parent.parent, lanes=2)
+    together = embedder.encode(texts)  # many texts: two lanes on a single-threaded session
+    assert embedder._lane_session is not None, "the lanes ran"
+    alone = np.stack([embedder.encode([t])[0] for t in texts])  # one text: the two-threaded session
+    np.testing.assert_allclose(together, alone, atol=1e-6)
