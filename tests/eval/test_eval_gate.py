@@ -23,8 +23,8 @@ class ReversedRetriever:
     def __init__(self, inner):
         self.inner = inner
 
-    def search(self, query, k, filters=None):
-        everything = self.inner.search(query, len(self.inner.store), filters)
+    def search(self, query, k, filters=None, period=None):
+        everything = self.inner.search(query, len(self.inner.store), filters, period)
         return list(reversed(everything))[:k]
 
 
