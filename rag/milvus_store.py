@@ -51,8 +51,8 @@ from rag.store import (
     Filter,
     Generation,
     Ranked,
+    live_generation,
     StoredChunk,
-    _generation_path,
     publish_generation,
     read_manifest,
     rebuild_hint,
@@ -236,7 +236,7 @@ class MilvusStore:
 
     def __init__(self, index_dir: Path, manifest: dict[str, Any], client: Any, uri: str) -> None:
         self.index_dir = index_dir
-        self.generation = _generation_path(index_dir)  # the manifest's folder: Assistant.is_current compares it
+        self.generation = live_generation(index_dir)  # the manifest's folder: Assistant.is_current compares it
         self.manifest = manifest
         self.uri = uri
         self.client = client

@@ -114,6 +114,11 @@ def _live(index_dir: Path) -> tuple[Path, dict[str, Any]] | None:
     return None
 
 
+def live_generation(index_dir: str | Path) -> Path | None:
+    """Folder of the live generation, or None when there is no index."""
+    return _generation_path(Path(index_dir))
+
+
 def current_generation(index_dir: str | Path) -> str | None:
     """Name of the live generation (``gen-000003``), or None when there is no index."""
     generation = _generation_path(Path(index_dir))
