@@ -34,7 +34,8 @@ from rag.terms import content_terms
 
 MODEL_FILE = Path(__file__).with_name("abstention.json")
 FEATURES = ("sentence_similarity", "passage_similarity", "relevance", "sentence_terms", "passage_terms",
-            "names_found", "answer_type", "constraints_near", "constraints_top", "margin")
+            "names_found", "answer_type", "answer_support", "answer_constraints", "constraints_near",
+            "constraints_top", "margin")
 TOP_PASSAGES = 3
 
 NUMBER = re.compile(r"\d")
@@ -79,16 +80,27 @@ def answer_type_found(question: str, sentences: Sequence[str]) -> float:
     return float(any(answer_entities(s, kinds, question) for s in sentences))
 
 
+def answer_sentences(question: str, sentences: Sequence[str]) -> list[str]:
+    """The sentences holding an entity of the asked-for kind; all of them when no kind is asked."""
+    kinds = expected_kinds(question)
+    return list(sentences) if kinds is None else [s for s in sentences if answer_entities(s, kinds, question)]
+
+
 def features(question: str, best_sentences: Sequence[str], sentence_similarity: float, relevance: float,
              passage_texts: Sequence[str], passage_similarities: Sequence[float],
              best_passage: str = "") -> dict[str, float]:
     """The abstention signals for one question, each roughly in [0, 1].
 
     ``best_sentences`` are the best-scored candidate sentences, best first: the answer may
-    sit in a runner-up ("It cost 42 million pounds.") rather than the best match.
+    sit in a runner-up ("It cost 42 million pounds.") rather than the best match. A trap
+    ("How many spectators attended...?") often finds a number, but in a sentence about
+    something else: ``answer_support`` is the best share of the question's terms in a
+    sentence that holds the asked-for kind, ``answer_constraints`` the best share of the
+    question's names, numbers and dates there.
     """
     terms = set(content_terms(question))
     constraints = question_constraints(question)
+    holding = answer_sentences(question, best_sentences)
     best_sentence = best_sentences[0]
     top = list(passage_texts[:TOP_PASSAGES])
     sims = list(passage_similarities) + [0.0, 0.0]
@@ -100,6 +112,8 @@ def features(question: str, best_sentences: Sequence[str], sentence_similarity: 
         "passage_terms": _coverage(terms, " ".join(top)),
         "names_found": names_found(question, top),
         "answer_type": answer_type_found(question, best_sentences[:TOP_PASSAGES]),
+        "answer_support": max((_coverage(terms, s) for s in holding), default=0.0),
+        "answer_constraints": max((covered(constraints, s) for s in holding), default=0.0),
         "constraints_near": covered(constraints, best_passage or best_sentence),
         "constraints_top": covered(constraints, " ".join(top)),
         "margin": sims[0] - sims[1],

@@ -161,7 +161,7 @@ class ExtractiveComposer:
     def signals(self, question: str, ranked: list[Candidate], passages: list[Passage]) -> dict[str, float]:
         """The abstention features of this question and its best sentence (see rag.abstention)."""
         best = ranked[0]
-        return features(question, [c.text for c in ranked[:3]], best.similarity, best.relevance,
+        return features(question, [c.text for c in ranked[:ANSWER_WINDOW]], best.similarity, best.relevance,
                         [p.text for p in passages], [passage_similarity(p) for p in passages],
                         best_passage=best.passage.text)
 
