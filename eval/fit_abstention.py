@@ -3,8 +3,10 @@
 Every item's abstention signals (rag.abstention.features) are computed with the shipped
 retriever; a logistic regression separates answerable from unanswerable items; the
 threshold is the highest that keeps false abstention on answerable items at or under
-``--max-false`` in the training data. Leave-one-set-out scores (fit on one set, test
-on the other) are printed beside the pooled fit, so the numbers are not only in-sample.
+``--max-false`` in the training data. Every set is also held out in turn (fit on the
+others, tested on it): these out-of-sample figures are the ones to quote and gate on.
+``--fit-on`` chooses the sets the shipped model is fitted on (all by default);
+``--write PATH`` writes the model elsewhere (e.g. one fold's model, to run ``rag eval`` with it).
 Writes rag/abstention.json.
 """
 
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 import numpy as np
 
@@ -31,11 +34,29 @@ def item_signals(assistant: rag.Assistant, eval_set) -> tuple[np.ndarray, np.nda
         found = candidates(passages, assistant.splitter)
         if not found:
             continue
-        ranked, _ = assistant.composer.score(item.question, found)
+        ranked, _, _ = assistant.composer.ranked_answers(item.question, found)
+        if not ranked:
+            continue
         signals = assistant.composer.signals(item.question, ranked, passages)
         rows.append([signals[name] for name in FEATURES])
         labels.append(int(item.answerable))
     return np.array(rows), np.array(labels)
+
+
+def cached_signals(name: str, indexes: Path, cache: Path | None) -> tuple[tuple[np.ndarray, np.ndarray], str]:
+    """A set's (rows, labels) and embedding model, from ``cache/NAME.npz`` when it holds them for these features."""
+    path = cache / f"{name}.npz" if cache else None
+    if path and path.is_file():
+        saved = np.load(path)
+        if list(saved["features"]) == list(FEATURES):
+            return (saved["x"], saved["y"]), str(saved["model"])
+    eval_set = load_set(name)
+    assistant = rag.Assistant.load(index_for(eval_set, indexes / f"eval-{name}", progress=False))
+    x, y = item_signals(assistant, eval_set)
+    if path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(path, x=x, y=y, features=np.array(FEATURES), model=np.array(assistant.settings.model))
+    return (x, y), assistant.settings.model
 
 
 def fit(x: np.ndarray, y: np.ndarray, max_false: float, embedding_model: str = "") -> AbstentionModel:
@@ -70,7 +91,11 @@ def scores(model: AbstentionModel, x: np.ndarray, y: np.ndarray) -> dict[str, fl
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("sets", nargs="*", default=["seeds", "bbc"])
+    parser.add_argument("sets", nargs="*", default=["seeds", "bbc", "reuters"])
+    parser.add_argument("--fit-on", default="", help="comma-separated sets the written model is fitted on (default: all)")
+    parser.add_argument("--write", default=str(MODEL_FILE), help="where to write the model")
+    parser.add_argument("--indexes", default="index", help="folder holding the eval indexes eval-SET (as rag eval builds them)")
+    parser.add_argument("--cache", default="", help="folder keeping each set's signals (SET.npz) for refits")
     parser.add_argument("--max-false", type=float, default=0.05, help="false-abstention budget on the training items")
     parser.add_argument("--dry-run", action="store_true", help="print, do not write rag/abstention.json")
     args = parser.parse_args()
@@ -79,24 +104,25 @@ def main() -> None:
         if not resolve_set(name)[2].is_dir():
             print(f"skipping {name}: corpus not here")
             continue
-        eval_set = load_set(name)
-        assistant = rag.Assistant.load(index_for(eval_set, None, progress=False))
-        data[name] = item_signals(assistant, eval_set)
-        embedding_model = assistant.settings.model
-    x = np.vstack([d[0] for d in data.values()])
-    y = np.concatenate([d[1] for d in data.values()])
-    pooled = fit(x, y, args.max_false, embedding_model)
-    report = {"pooled (in-sample)": {name: scores(pooled, *data[name]) for name in data}}
+        data[name], embedding_model = cached_signals(name, Path(args.indexes), Path(args.cache) if args.cache else None)
+    chosen = [n for n in args.fit_on.split(",") if n] or list(data)
+    shipped = fit(np.vstack([data[n][0] for n in chosen]), np.concatenate([data[n][1] for n in chosen]),
+                  args.max_false, embedding_model)
+    report = {f"fit on {'+'.join(chosen)} (in-sample where tested on one of them)":
+              {name: scores(shipped, *data[name]) for name in data}}
+    folds = {}
     for held_out in data if len(data) > 1 else []:
         rest = [n for n in data if n != held_out]
-        model = fit(np.vstack([data[n][0] for n in rest]), np.concatenate([data[n][1] for n in rest]), args.max_false)
+        model = fit(np.vstack([data[n][0] for n in rest]), np.concatenate([data[n][1] for n in rest]),
+                    args.max_false, embedding_model)
+        folds[held_out] = model.to_dict()
         report[f"fit on {'+'.join(rest)}, tested on {held_out}"] = {held_out: scores(model, *data[held_out])}
-    print(json.dumps({"model": pooled.to_dict(), "scores": report}, indent=1))
+    print(json.dumps({"model": shipped.to_dict(), "scores": report}, indent=1))
     if not args.dry_run:
-        payload = {**pooled.to_dict(), "features": list(FEATURES), "fitted_on": {n: int(len(d[1])) for n, d in data.items()},
-                   "max_false": args.max_false, "scores": report}
-        MODEL_FILE.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
-        print(f"wrote {MODEL_FILE}")
+        payload = {**shipped.to_dict(), "features": list(FEATURES), "fitted_on": {n: int(len(data[n][1])) for n in chosen},
+                   "max_false": args.max_false, "scores": report, "held_out_models": folds}
+        Path(args.write).write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
+        print(f"wrote {args.write}")
 
 
 if __name__ == "__main__":

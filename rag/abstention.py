@@ -6,8 +6,11 @@ high as answerable ones. So several signals are combined by a logistic model:
 - how similar the best sentence and the best passage are to the question;
 - how many of the question's content terms the best sentence, and the top passages, contain;
 - whether the names and numbers the question mentions occur in the top passages;
-- whether the best sentence holds the kind of thing asked for (a number for "how many",
-  a date or year for "when", a name for "who"/"where");
+- whether the best sentences hold an entity of the kind asked for (a number for "how many",
+  a date for "when", a person or organisation for "who", a place for "where"), by the
+  entity tagger, not counting entities the question already names;
+- whether the question's own specific constraints (its names, numbers and dates, by the
+  tagger) occur in the best sentence's passage ("near" it) and in the top passages;
 - the margin between the first two passages.
 
 The weights are fitted on the eval sets' answerable vs unanswerable items by
@@ -24,12 +27,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
 
+from rag.answer_types import expected_kinds
+from rag.entities import answer_entities, covered, question_constraints
 from rag.followup import names
 from rag.terms import content_terms
 
 MODEL_FILE = Path(__file__).with_name("abstention.json")
 FEATURES = ("sentence_similarity", "passage_similarity", "relevance", "sentence_terms", "passage_terms",
-            "names_found", "answer_type", "margin")
+            "names_found", "answer_type", "answer_support", "answer_constraints", "constraints_near",
+            "constraints_top", "margin")
 TOP_PASSAGES = 3
 
 NUMBER = re.compile(r"\d")
@@ -65,14 +71,36 @@ def names_found(question: str, texts: Sequence[str]) -> float:
     return sum(n in haystack for n in wanted) / len(wanted)
 
 
+def answer_type_found(question: str, sentences: Sequence[str]) -> float:
+    """1 when one of ``sentences`` holds an entity of the asked-for kind not named in the question
+    (or the question asks for no kind), else 0."""
+    kinds = expected_kinds(question)
+    if kinds is None:
+        return 1.0
+    return float(any(answer_entities(s, kinds, question) for s in sentences))
+
+
+def answer_sentences(question: str, sentences: Sequence[str]) -> list[str]:
+    """The sentences holding an entity of the asked-for kind; all of them when no kind is asked."""
+    kinds = expected_kinds(question)
+    return list(sentences) if kinds is None else [s for s in sentences if answer_entities(s, kinds, question)]
+
+
 def features(question: str, best_sentences: Sequence[str], sentence_similarity: float, relevance: float,
-             passage_texts: Sequence[str], passage_similarities: Sequence[float]) -> dict[str, float]:
+             passage_texts: Sequence[str], passage_similarities: Sequence[float],
+             best_passage: str = "") -> dict[str, float]:
     """The abstention signals for one question, each roughly in [0, 1].
 
     ``best_sentences`` are the best-scored candidate sentences, best first: the answer may
-    sit in a runner-up ("It cost 42 million pounds.") rather than the best match.
+    sit in a runner-up ("It cost 42 million pounds.") rather than the best match. A trap
+    ("How many spectators attended...?") often finds a number, but in a sentence about
+    something else: ``answer_support`` is the best share of the question's terms in a
+    sentence that holds the asked-for kind, ``answer_constraints`` the best share of the
+    question's names, numbers and dates there.
     """
     terms = set(content_terms(question))
+    constraints = question_constraints(question)
+    holding = answer_sentences(question, best_sentences)
     best_sentence = best_sentences[0]
     top = list(passage_texts[:TOP_PASSAGES])
     sims = list(passage_similarities) + [0.0, 0.0]
@@ -83,7 +111,11 @@ def features(question: str, best_sentences: Sequence[str], sentence_similarity: 
         "sentence_terms": _coverage(terms, best_sentence),
         "passage_terms": _coverage(terms, " ".join(top)),
         "names_found": names_found(question, top),
-        "answer_type": max(expected_answer_present(question, s) for s in best_sentences[:TOP_PASSAGES]),
+        "answer_type": answer_type_found(question, best_sentences[:TOP_PASSAGES]),
+        "answer_support": max((_coverage(terms, s) for s in holding), default=0.0),
+        "answer_constraints": max((covered(constraints, s) for s in holding), default=0.0),
+        "constraints_near": covered(constraints, best_passage or best_sentence),
+        "constraints_top": covered(constraints, " ".join(top)),
         "margin": sims[0] - sims[1],
     }
 

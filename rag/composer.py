@@ -7,13 +7,16 @@ relevant enough it abstains rather than quote something off-topic.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 import numpy as np
 
 from rag.abstention import AbstentionModel, expected_answer_present, features, shipped_model
+from rag.answer_types import expected_kinds
 from rag.embedding import Embedder
+from rag.entities import Entity, answer_entities
 from rag.errors import UserError
 from rag.schema import Answer, Citation, Passage
 from rag.sentences import SentenceSplitter
@@ -29,6 +32,8 @@ NOT_FOUND = "Not found in these articles."
 SENTENCE_WEIGHT, PASSAGE_WEIGHT, TERMS_WEIGHT, TYPE_WEIGHT = 0.5, 0.3, 0.2, 0.1
 # Two quotes this similar say the same thing: keep only the better one.
 REDUNDANT = 0.9
+# The answer sentence is looked for among this many best sentences (each is entity-tagged).
+ANSWER_WINDOW = 5
 
 
 class Composer(Protocol):
@@ -71,6 +76,43 @@ def candidates(passages: list[Passage], splitter: SentenceSplitter) -> list[Cand
                 seen.add(key)
                 found.append(Candidate(passage, key[1], key[2], passage.text[start:end]))
     return found
+
+
+def restates(question: str, sentence: str) -> bool:
+    """A sentence that asks ("...?") or adds no content word beyond the question's is no answer."""
+    if sentence.rstrip().rstrip("\"'”’)").endswith("?"):
+        return True
+    return set(content_terms(sentence)) <= set(content_terms(question))
+
+
+def _nearest(entities: list[Entity], sentence: str, question: str) -> Entity:
+    """The entity closest to where the sentence uses the question's words (first one on ties)."""
+    asked = set(content_terms(question))
+    anchors = [m.start() for m in re.finditer(r"[^\W_]+", sentence) if set(content_terms(m.group())) & asked]
+    if not anchors:
+        return entities[0]
+    return min(entities, key=lambda e: min(abs(a - e.start) for a in anchors))
+
+
+@dataclass(frozen=True)
+class AnswerSpan:
+    """Where the asked-for thing is: the index of its sentence among the ranked ones, and the entity."""
+
+    index: int
+    entity: Entity
+
+
+def find_answer(question: str, ranked: list["Candidate"], window: int = ANSWER_WINDOW) -> AnswerSpan | None:
+    """The best-ranked of the first ``window`` sentences that holds an entity of the asked-for kind
+    the question does not already name; None when the question asks for no kind or none holds one."""
+    kinds = expected_kinds(question)
+    if kinds is None:
+        return None
+    for i, c in enumerate(ranked[:window]):
+        found = answer_entities(c.text, kinds, question)
+        if found:
+            return AnswerSpan(i, _nearest(found, c.text, question))
+    return None
 
 
 def abstention(question: str, passages: list[Passage], query: str = "", confidence: float | None = None) -> Answer:
@@ -119,8 +161,21 @@ class ExtractiveComposer:
     def signals(self, question: str, ranked: list[Candidate], passages: list[Passage]) -> dict[str, float]:
         """The abstention features of this question and its best sentence (see rag.abstention)."""
         best = ranked[0]
-        return features(question, [c.text for c in ranked[:3]], best.similarity, best.relevance,
-                        [p.text for p in passages], [passage_similarity(p) for p in passages])
+        return features(question, [c.text for c in ranked[:ANSWER_WINDOW]], best.similarity, best.relevance,
+                        [p.text for p in passages], [passage_similarity(p) for p in passages],
+                        best_passage=best.passage.text)
+
+    def ranked_answers(self, question: str, found: list[Candidate]) -> tuple[list[Candidate], np.ndarray, AnswerSpan | None]:
+        """Scored candidates without the question's own restatements, the answer sentence first."""
+        ranked, vectors = self.score(question, found)
+        keep = [i for i, c in enumerate(ranked) if not restates(question, c.text)]
+        ranked, vectors = [ranked[i] for i in keep], vectors[keep]
+        span = find_answer(question, ranked) if ranked else None
+        if span is not None and span.index:
+            order = [span.index] + [i for i in range(len(ranked)) if i != span.index]
+            ranked, vectors = [ranked[i] for i in order], vectors[order]
+            span = AnswerSpan(0, span.entity)
+        return ranked, vectors, span
 
     def abstention_model(self) -> AbstentionModel | None:
         """The shipped abstention model, if it was fitted for this embedder."""
@@ -137,19 +192,27 @@ class ExtractiveComposer:
             return abstention(question, passages, query)
         # Sentences are scored against the question as asked: the passages were already found
         # with the (history-expanded) query, and its carried names would favour the old topic.
-        ranked, vectors = self.score(question, found)
+        ranked, vectors, span = self.ranked_answers(question, found)
+        if not ranked:
+            return abstention(question, passages, query)
         confidence = self.confidence(question, ranked, passages)
         model = self.abstention_model()
-        if ranked[0].relevance < self.settings.min_relevance or (model and confidence < model.threshold):
+        if max(c.relevance for c in ranked[:ANSWER_WINDOW]) < self.settings.min_relevance or (model and confidence < model.threshold):
             return abstention(question, passages, query, confidence)
         quotes = self.select(ranked, vectors)
         citations = [
             Citation(n, q.passage.doc_id, q.passage.title, q.text, q.start, q.end, q.passage.date, q.passage.source)
             for n, q in enumerate(quotes, start=1)
         ]
+        short = ""
+        if span is not None:
+            first = citations[0]
+            start, end = first.start + span.entity.start, first.start + span.entity.end
+            citations[0] = replace(first, answer_start=start, answer_end=end)
+            short = span.entity.text
         text = " ".join(f"{c.quote} [{c.n}]" for c in citations)
         return Answer(question=question, text=text, citations=citations, passages=passages, query=query or question,
-                      confidence=confidence)
+                      confidence=confidence, short=short)
 
 
 def _llm_composer(*args, **kwargs) -> Composer:

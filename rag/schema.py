@@ -70,6 +70,10 @@ class Citation(_Serialisable):
     end: int
     date: str | None = None
     source: str | None = None
+    # The answer span inside the quote, in article offsets (start <= answer_start < answer_end <= end):
+    # the name, date or number the question asks for. None when no such span was found.
+    answer_start: int | None = None
+    answer_end: int | None = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +93,20 @@ class Answer(_Serialisable):
     notes: list[str] = field(default_factory=list)
     # Estimated probability that the passages hold the answer (None when not estimated).
     confidence: float | None = None
+    # The asked-for thing itself ("Lt. Gen. John Smith", "300", "March 1987"), a verbatim span of
+    # the first citation's quote; "" when the question asks for no named kind or none was found.
+    short: str = ""
+
+    @property
+    def outcome(self) -> str:
+        """``"answer"``; ``"closest"`` (abstained, with the closest passages: the articles may not
+        answer this); or ``"not_found"`` (abstained with nothing close)."""
+        if not self.abstained:
+            return "answer"
+        return "closest" if self.passages and (self.confidence is None or self.confidence > 0.0) else "not_found"
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "outcome": self.outcome}
 
 
 @dataclass(frozen=True)

@@ -65,18 +65,38 @@ def highlight(text: str, spans: Iterable[tuple[int, int]]) -> str:
     return "".join(out)
 
 
+CLOSEST = "Closest passages — the articles may not answer this."
+
+
+def with_answer_span(quote: str, span: tuple[int, int] | None) -> str:
+    """``quote`` escaped, the answer span (offsets into ``quote``) in ``<strong class="rag-short">``."""
+    if span is None or not 0 <= span[0] < span[1] <= len(quote):
+        return esc(quote)
+    start, end = span
+    return f'{esc(quote[:start])}<strong class="rag-short">{esc(quote[start:end])}</strong>{esc(quote[end:])}'
+
+
+def answer_span(citation: rag.Citation) -> tuple[int, int] | None:
+    """The answer span of a citation, as offsets into its quote (None when it marks none)."""
+    if citation.answer_start is None or citation.answer_end is None:
+        return None
+    return citation.answer_start - citation.start, citation.answer_end - citation.start
+
+
 def quote_in_context(citation: rag.Citation, article_text: str | None, context: int = CONTEXT_CHARS) -> str:
-    """The cited sentence in ``<mark>``, inside its paragraph of the article (trimmed to ``context``).
+    """The cited sentence in ``<mark>`` (its answer span in bold), inside its paragraph of the
+    article (trimmed to ``context``).
 
     Falls back to the bare quote when the article text is unavailable or does not match.
     """
     start, end = citation.start, citation.end
+    quote = with_answer_span(citation.quote, answer_span(citation))
     if not article_text or article_text[start:end] != citation.quote:
-        return f"<mark>{esc(citation.quote)}</mark>"
+        return f"<mark>{quote}</mark>"
     p_start, p_end = paragraph_bounds(article_text, start, end)
     before = _trim_left(article_text[p_start:start], context)
     after = _trim_right(article_text[end:p_end], context)
-    return f"{esc(before)}<mark>{esc(citation.quote)}</mark>{esc(after)}"
+    return f"{esc(before)}<mark>{quote}</mark>{esc(after)}"
 
 
 def match_html(similarity: float | None) -> str:
@@ -100,9 +120,14 @@ def _meta(*parts: str | None) -> str:
     return " · ".join(shown)
 
 
-def answer_text_html(text: str) -> str:
-    """The answer text escaped, ``[n]`` markers styled (works on a partial, streaming text too)."""
-    return MARKER.sub(r'<sup class="rag-cite">[\1]</sup>', esc(text))
+def answer_text_html(text: str, first: rag.Citation | None = None) -> str:
+    """The answer text escaped, ``[n]`` markers styled (works on a partial, streaming text too);
+    the answer span of the ``first`` citation in bold when the text opens with its quote."""
+    span = answer_span(first) if first is not None and text.startswith(first.quote) else None
+    if span is None:
+        return MARKER.sub(r'<sup class="rag-cite">[\1]</sup>', esc(text))
+    rest = text[len(first.quote):]
+    return with_answer_span(first.quote, span) + MARKER.sub(r'<sup class="rag-cite">[\1]</sup>', esc(rest))
 
 
 def citation_card(citation: rag.Citation, article_text: str | None) -> str:
@@ -137,12 +162,18 @@ def passage_card(passage: rag.Passage, rank: int) -> str:
 def answer_html(answer: rag.Answer, article: ArticleLookup, text: str | None = None, cards: bool = True) -> str:
     """The chat message for an answer: its text (or the ``text`` streamed so far), then source cards.
 
-    An abstention shows "Not found in these articles." and the closest passages.
+    Three outcomes, plainly: an answer (the asked-for span in bold) with its sources; "Closest
+    passages — the articles may not answer this." with those passages; or "Not found in these
+    articles." alone.
     """
-    body = answer_text_html(answer.text if text is None else text)
+    first = answer.citations[0] if answer.citations else None
+    shown = answer.text if text is None else text
+    if answer.outcome == "closest" and text is None:
+        shown = CLOSEST
+    body = answer_text_html(shown, first)
     kind = "rag-answer rag-abstained" if answer.abstained else "rag-answer"
     parts = [f'<div class="{kind}">', f'<p class="rag-text">{body}</p>']
-    if cards and answer.abstained and answer.passages:
+    if cards and answer.outcome == "closest":
         parts.append('<div class="rag-cards"><div class="rag-cards-head">Closest passages</div>')
         parts += [passage_card(p, rank) for rank, p in enumerate(answer.passages[:3], start=1)]
         parts.append("</div>")

@@ -121,8 +121,24 @@ def test_abstention_lists_the_closest_passages():
     answer = rag.Answer(question="q", text="Not found in these articles.", passages=[passage(score=0.016, similarity=0.21)] * 4,
                         abstained=True)
     html = render.answer_html(answer, Lookup())
-    assert "rag-abstained" in html and "Not found in these articles." in html
+    assert "rag-abstained" in html and "the articles may not answer this" in html
     assert "Closest passages" in html and html.count("<details") == 3 and "weak match 21%" in html
+
+
+def test_not_found_shows_no_passages():
+    answer = rag.Answer(question="q", text="Not found in these articles.", passages=[passage()] * 4,
+                        abstained=True, confidence=0.0)
+    html = render.answer_html(answer, Lookup())
+    assert "Not found in these articles." in html and "<details" not in html
+
+
+def test_the_answer_span_is_bold_in_the_answer_and_its_source_card():
+    quote = "The delegation was led by John Smith."
+    citation = rag.Citation(1, "a.txt", "A", quote, 100, 100 + len(quote), answer_start=126, answer_end=136)
+    answer = rag.Answer(question="Who led it?", text=f"{quote} [1]", citations=[citation], short="John Smith")
+    html = render.answer_html(answer, Lookup())
+    assert html.count('<strong class="rag-short">John Smith</strong>') == 2  # answer text and source card
+    assert '<sup class="rag-cite">[1]</sup>' in html
     assert "0.016" not in html  # the fusion score is a rank, not something to show people
 
 
