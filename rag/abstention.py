@@ -13,6 +13,10 @@ high as answerable ones. So several signals are combined by a logistic model:
   tagger) occur in the best sentence's passage ("near" it) and in the top passages;
 - the margin between the first two passages.
 
+One signal needs no fitting and is a rule: a year or month the question states ("in March
+1985") that the answer's article neither mentions nor is dated in means the article is about
+another time, and the assistant abstains (``stated_time``; undated articles never trigger it).
+
 The weights are fitted on the eval sets' answerable vs unanswerable items by
 ``python -m eval.fit_abstention`` and shipped in ``abstention.json`` beside this file.
 """
@@ -35,8 +39,17 @@ from rag.terms import content_terms
 MODEL_FILE = Path(__file__).with_name("abstention.json")
 FEATURES = ("sentence_similarity", "passage_similarity", "relevance", "sentence_terms", "passage_terms",
             "names_found", "answer_type", "answer_support", "answer_constraints", "constraints_near",
-            "constraints_top", "margin")
+            "constraints_top", "margin", "stated_time")
+# Signals that decide alone (abstain when 0), outside the fitted model.
+RULES = ("stated_time",)
+MODEL_FEATURES = tuple(f for f in FEATURES if f not in RULES)
 TOP_PASSAGES = 3
+MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+          "november", "december")
+YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)s?\b")
+# Capitalised in the question: "the most it may hold" names no month.
+STATED_MONTH = re.compile(r"\b(" + "|".join(m.capitalize() for m in MONTHS) + r")\b")
+MONTH = re.compile(r"\b(" + "|".join(MONTHS) + r")\b", re.I)
 
 NUMBER = re.compile(r"\d")
 YEAR_OR_DATE = re.compile(r"\b(1[89]\d\d|20\d\d)\b|\b(january|february|march|april|may|june|july|august|september|"
@@ -71,6 +84,24 @@ def names_found(question: str, texts: Sequence[str]) -> float:
     return sum(n in haystack for n in wanted) / len(wanted)
 
 
+def stated_time_found(question: str, article_text: str, date: str | None) -> float:
+    """0 when the question states a year or month that the article's text does not mention and its
+    date is not in; 1 otherwise (also when the article is undated: nothing to contradict).
+
+    >>> stated_time_found("What was the surplus in February 1985?", "The surplus was 1 bln.", "1987-03-02")
+    0.0
+    >>> stated_time_found("What was the surplus in March?", "The surplus was 1 bln.", "1987-03-02")
+    1.0
+    """
+    if not date or len(date) < 7:
+        return 1.0
+    years = set(YEAR.findall(article_text)) | {date[:4]}
+    months = {m.lower() for m in MONTH.findall(article_text)} | {MONTHS[int(date[5:7]) - 1]}
+    stated_years = set(YEAR.findall(question))
+    stated_months = {m.lower() for m in STATED_MONTH.findall(question)}
+    return float(stated_years <= years and stated_months <= months)
+
+
 def answer_type_found(question: str, sentences: Sequence[str]) -> float:
     """1 when one of ``sentences`` holds an entity of the asked-for kind not named in the question
     (or the question asks for no kind), else 0."""
@@ -88,7 +119,7 @@ def answer_sentences(question: str, sentences: Sequence[str]) -> list[str]:
 
 def features(question: str, best_sentences: Sequence[str], sentence_similarity: float, relevance: float,
              passage_texts: Sequence[str], passage_similarities: Sequence[float],
-             best_passage: str = "") -> dict[str, float]:
+             best_passage: str = "", article_text: str = "", article_date: str | None = None) -> dict[str, float]:
     """The abstention signals for one question, each roughly in [0, 1].
 
     ``best_sentences`` are the best-scored candidate sentences, best first: the answer may
@@ -96,7 +127,8 @@ def features(question: str, best_sentences: Sequence[str], sentence_similarity: 
     ("How many spectators attended...?") often finds a number, but in a sentence about
     something else: ``answer_support`` is the best share of the question's terms in a
     sentence that holds the asked-for kind, ``answer_constraints`` the best share of the
-    question's names, numbers and dates there.
+    question's names, numbers and dates there. ``article_text`` is what was retrieved of the
+    best sentence's article (its title and passages), ``article_date`` that article's date.
     """
     terms = set(content_terms(question))
     constraints = question_constraints(question)
@@ -117,7 +149,13 @@ def features(question: str, best_sentences: Sequence[str], sentence_similarity: 
         "constraints_near": covered(constraints, best_passage or best_sentence),
         "constraints_top": covered(constraints, " ".join(top)),
         "margin": sims[0] - sims[1],
+        "stated_time": stated_time_found(question, article_text or best_passage or best_sentence, article_date),
     }
+
+
+def ruled_out(signals: dict[str, float]) -> bool:
+    """Does a rule signal alone say the answer is not here (e.g. another year than the question's)?"""
+    return any(signals.get(name, 1.0) == 0.0 for name in RULES)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from typing import Protocol
 
 import numpy as np
 
-from rag.abstention import AbstentionModel, expected_answer_present, features, shipped_model
+from rag.abstention import AbstentionModel, expected_answer_present, features, ruled_out, shipped_model
 from rag.answer_types import expected_kinds
 from rag.embedding import Embedder
 from rag.entities import Entity, answer_entities
@@ -161,9 +161,10 @@ class ExtractiveComposer:
     def signals(self, question: str, ranked: list[Candidate], passages: list[Passage]) -> dict[str, float]:
         """The abstention features of this question and its best sentence (see rag.abstention)."""
         best = ranked[0]
+        article = "\n".join([best.passage.title] + [p.text for p in passages if p.doc_id == best.passage.doc_id])
         return features(question, [c.text for c in ranked[:ANSWER_WINDOW]], best.similarity, best.relevance,
                         [p.text for p in passages], [passage_similarity(p) for p in passages],
-                        best_passage=best.passage.text)
+                        best_passage=best.passage.text, article_text=article, article_date=best.passage.date)
 
     def ranked_answers(self, question: str, found: list[Candidate]) -> tuple[list[Candidate], np.ndarray, AnswerSpan | None]:
         """Scored candidates without the question's own restatements, the answer sentence first."""
@@ -182,9 +183,14 @@ class ExtractiveComposer:
         model = shipped_model()
         return model if model is not None and model.fits(self.embedder.name) else None
 
-    def confidence(self, question: str, ranked: list[Candidate], passages: list[Passage]) -> float | None:
+    def confidence(self, question: str, ranked: list[Candidate], passages: list[Passage]) -> tuple[float | None, bool]:
+        """The model's probability that the answer is here (None without a model), and whether to abstain."""
+        signals = self.signals(question, ranked, passages)
         model = self.abstention_model()
-        return None if model is None else model.probability(self.signals(question, ranked, passages))
+        if model is None:
+            return None, ruled_out(signals)
+        probability = model.probability(signals)
+        return probability, ruled_out(signals) or probability < model.threshold
 
     def compose(self, question: str, passages: list[Passage], query: str = "") -> Answer:
         found = candidates(passages, self.splitter)
@@ -195,9 +201,8 @@ class ExtractiveComposer:
         ranked, vectors, span = self.ranked_answers(question, found)
         if not ranked:
             return abstention(question, passages, query)
-        confidence = self.confidence(question, ranked, passages)
-        model = self.abstention_model()
-        if max(c.relevance for c in ranked[:ANSWER_WINDOW]) < self.settings.min_relevance or (model and confidence < model.threshold):
+        confidence, unsupported = self.confidence(question, ranked, passages)
+        if max(c.relevance for c in ranked[:ANSWER_WINDOW]) < self.settings.min_relevance or unsupported:
             return abstention(question, passages, query, confidence)
         quotes = self.select(ranked, vectors)
         citations = [
