@@ -52,9 +52,15 @@ def entities(sentence: str) -> tuple[Entity, ...]:
     return _tag(sentence)
 
 
+# Legal-form words: "Noranda Inc" is named by a question that says "Noranda".
+LEGAL_FORMS = frozenset({"inc", "co", "corp", "ltd", "plc", "llc", "ag", "sa", "nv", "spa", "bv", "gmbh", "group",
+                         "holdings", "the"})
+
+
 def named_in(entity: Entity, question: str) -> bool:
-    """Does the question already name this entity? ("NATO" in "Who led the NATO delegation?")."""
-    terms = content_terms(entity.text)
+    """Does the question already name this entity? ("NATO" in "Who led the NATO delegation?",
+    "Noranda Inc" in "Which Noranda spokesman...?")."""
+    terms = [t for t in content_terms(entity.text) if t not in LEGAL_FORMS] or content_terms(entity.text)
     if not terms:
         return entity.text.lower() in question.lower()
     asked = set(content_terms(question))

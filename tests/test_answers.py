@@ -5,7 +5,7 @@ import pytest
 
 import rag
 from rag.abstention import answer_type_found, features
-from rag.answer_types import AMOUNT, PERSON_OR_ORG, PLACE, WHEN, expected_kinds
+from rag.answer_types import AMOUNT, PERSON_OR_ORG, PLACE, PRODUCT, WHEN, WORK, expected_kinds
 from rag.composer import restates
 from rag.entities import answer_entities, covered, named_in, question_constraints, entities
 from tests.conftest import FAST
@@ -22,6 +22,11 @@ from tests.conftest import FAST
     ("Which company bought the stake?", PERSON_OR_ORG),
     ("What country hosted the talks?", PLACE),
     ("What was the share price?", AMOUNT),
+    ("Which opera was the conductor rehearsing when he fell ill?", WORK),
+    ("What car was the protester believed to drive?", PRODUCT),
+    ("Which witness told jurors he never saw the books?", PERSON_OR_ORG),
+    ("In which county is the gold project?", PLACE),
+    ("What exchange rate did the bank set?", AMOUNT),
     ("Why did the talks fail?", None),
     ("What did the company say about its results?", None),
 ])
@@ -43,6 +48,18 @@ def test_entities_the_question_names_are_not_its_answer():
     assert [e.text for e in answers] == ["John Smith"]
     nato = next(e for e in entities(sentence) if e.text == "NATO")
     assert named_in(nato, question)
+
+
+def test_a_legal_form_does_not_hide_that_the_question_names_the_company():
+    question = "Which Noranda spokesman said the inquiry could take weeks?"
+    sentence = "Noranda Inc spokesman Dale Coffin said the inquiry could take weeks."
+    assert [e.text for e in answer_entities(sentence, expected_kinds(question), question)] == ["Dale Coffin"]
+
+
+def test_a_nationality_is_no_answer_to_who():
+    question = "Who expects the banks to come under pressure?"
+    sentence = "American bankers said the banks would come under pressure, said analyst Donna Pulcine."
+    assert "American" not in [e.text for e in answer_entities(sentence, expected_kinds(question), question)]
 
 
 def test_a_question_of_no_kind_has_no_answer_entity():
