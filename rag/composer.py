@@ -115,6 +115,14 @@ def find_answer(question: str, ranked: list["Candidate"], window: int = ANSWER_W
     return None
 
 
+def holding_answer(question: str, ranked: list["Candidate"], window: int = ANSWER_WINDOW) -> frozenset[int]:
+    """Indices of the first ``window`` sentences that hold an entity of the asked-for kind."""
+    kinds = expected_kinds(question)
+    if kinds is None:
+        return frozenset()
+    return frozenset(i for i, c in enumerate(ranked[:window]) if answer_entities(c.text, kinds, question))
+
+
 def abstention(question: str, passages: list[Passage], query: str = "", confidence: float | None = None) -> Answer:
     """The plain "not found" answer, offering the closest passages."""
     return Answer(question=question, text=NOT_FOUND, passages=passages, abstained=True, query=query or question,
@@ -148,12 +156,16 @@ class ExtractiveComposer:
         order = np.argsort([-c.relevance for c in scored], kind="stable")
         return [scored[i] for i in order], vectors[1:][order]
 
-    def select(self, ranked: list[Candidate], vectors: np.ndarray) -> list[Candidate]:
-        """The best sentence, plus close runners-up that add something new."""
+    def select(self, ranked: list[Candidate], vectors: np.ndarray, holding: frozenset[int] = frozenset()) -> list[Candidate]:
+        """The best sentence, plus close runners-up that add something new. Runners-up in ``holding``
+        (they hold an entity of the asked-for kind) are quoted even when less close: the answer may
+        be the second-best sentence while the best only restates the topic."""
         chosen: list[int] = [0]
         for i in range(1, len(ranked)):
-            if len(chosen) >= self.settings.max_quotes or ranked[i].relevance < self.settings.quote_ratio * ranked[0].relevance:
+            if len(chosen) >= self.settings.max_quotes:
                 break
+            if ranked[i].relevance < self.settings.quote_ratio * ranked[0].relevance and i not in holding:
+                continue
             if max(float(vectors[i] @ vectors[j]) for j in chosen) < REDUNDANT:
                 chosen.append(i)
         return [ranked[i] for i in chosen]
@@ -204,7 +216,7 @@ class ExtractiveComposer:
         confidence, unsupported = self.confidence(question, ranked, passages)
         if max(c.relevance for c in ranked[:ANSWER_WINDOW]) < self.settings.min_relevance or unsupported:
             return abstention(question, passages, query, confidence)
-        quotes = self.select(ranked, vectors)
+        quotes = self.select(ranked, vectors, holding_answer(question, ranked))
         citations = [
             Citation(n, q.passage.doc_id, q.passage.title, q.text, q.start, q.end, q.passage.date, q.passage.source)
             for n, q in enumerate(quotes, start=1)

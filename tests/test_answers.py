@@ -143,3 +143,22 @@ def test_outcomes_answer_closest_and_not_found():
     assert rag.Answer("q", "x", passages=[passage], abstained=True, confidence=0.2).outcome == "closest"
     assert rag.Answer("q", "x", passages=[passage], abstained=True, confidence=0.0).outcome == "not_found"
     assert rag.Answer("q", "x", abstained=True).outcome == "not_found"
+
+
+def test_a_less_close_sentence_holding_the_asked_for_kind_is_still_quoted():
+    import numpy as np
+
+    from rag.composer import Candidate, ExtractiveComposer, holding_answer
+    from rag.settings import Settings
+
+    passage = rag.Passage(0, "a.txt", "A", "x", 0, 1, 0.5)
+    texts = ["The harbour in Porthmoor opened after years of work.", "Boats came from far away.",
+             "It cost 42 million pounds."]
+    ranked = [Candidate(passage, 0, 1, t, relevance=r) for t, r in zip(texts, (1.0, 0.5, 0.4))]
+    vectors = np.eye(3, dtype=np.float32)
+    question = "How much did the Porthmoor harbour cost?"
+    holding = holding_answer(question, ranked)
+    assert holding == {2}
+    composer = ExtractiveComposer(None, None, Settings())
+    assert [c.text for c in composer.select(ranked, vectors)] == texts[:1]
+    assert [c.text for c in composer.select(ranked, vectors, holding)] == [texts[0], texts[2]]
