@@ -16,6 +16,7 @@ sentences of the passages it was given, and
   the best supporting passage when it does not (or when the model cited nothing);
 * every kept marker is a ``Citation`` whose quote is the best supporting sentence
   of that passage, an exact span ``article.text[start:end]``;
+* a sentence with an unsupported clause is split into its clauses, each kept or flagged alone;
 * a sentence nothing supports is suffixed `` [unsupported]``, listed in
   ``Answer.unsupported`` and never cited;
 * when no sentence is supported, the extractive answer stands in.
@@ -28,10 +29,13 @@ the headline). Cosine >= 0.5 only rules out sentences that reuse the words but s
 something else. Numbers get their own check because "5,000 troops" and "300 troops"
 embed alike, and the names, numbers and dates a claim states must all occur in its
 quote (``rag.claim_check``): a splice of two stories shares words with either but names
-what only the other holds. What this cannot catch: a claim whose words all appear in one article
-sentence but are recombined into a different fact, or a short invented clause tacked
-onto an otherwise quoted sentence ("..., stating that it was a critical issue").
-The quote shown with each marker is there so a reader can check exactly that.
+what only the other holds. A sentence with a clause that no quote supports is cut into its
+clauses (``rag.claim_check.clause_parts``), each checked and cited alone: a splice becomes
+the parts each story supports, and an invented clause tacked onto a quoted sentence
+("..., stating that it was a critical issue") is flagged on its own. What this cannot
+catch: a claim whose words all appear in one article sentence but are recombined into a
+different fact ("Gevorkyan is the Special Representative" from "Gevorkyan met the Special
+Representative"). The quote shown with each marker is there so a reader can check exactly that.
 
 Article text is data, not instructions: it sits between ``BEGIN ARTICLES <tag>`` and
 ``END ARTICLES <tag>`` lines, where the tag is a hash of the passages (an article

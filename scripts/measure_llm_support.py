@@ -87,15 +87,16 @@ def main() -> None:
     settings = Settings()
     embedder, splitter = CachedEmbedder(get_embedder(settings.model)), get_splitter("pysbd")
     report = {}
-    print("| check | invented/spliced passed as written | split: supported clauses cited, the rest flagged | invented detail cited | honest rejected | honest split |")
+    print("| check | invented/spliced passed as written | split: supported clauses cited, the rest flagged "
+          "| invented detail cited | honest rejected | honest split |")
     print("| --- | --- | --- | --- | --- | --- |")
     for name, options in CHECKS.items():
         composer = LLMComposer(embedder, splitter, settings, **options)
         results = [outcome(composer, item) for item in items]
         s = summarise(items, results)
         report[name] = {"summary": s, "items": {i["id"]: r for i, r in zip(items, results)}}
-        print(f"| {name} | {s['bad_passed']}/{s['bad']} | {s['bad_split']}/{s['bad']} | {s['detail_cited']}/{s['detail_items']} "
-              f"| {s['honest_rejected']}/{s['honest']} | {s['honest_split']}/{s['honest']} |")
+        print(f"| {name} | {s['bad_passed']}/{s['bad']} | {s['bad_split']}/{s['bad']} "
+              f"| {s['detail_cited']}/{s['detail_items']} | {s['honest_rejected']}/{s['honest']} | {s['honest_split']}/{s['honest']} |")
     if args.json:
         args.json.write_text(json.dumps(report, indent=1, ensure_ascii=False), encoding="utf-8")
 
