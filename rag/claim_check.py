@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from typing import Callable, Iterable
 
+from rag.entities import entities
 from rag.terms import STOPWORDS, content_terms
 
 __all__ = ["Entities", "clause_parts", "fallback_entities", "missing_entities", "tagged_entities"]
@@ -91,8 +92,6 @@ def tagged_entities(text: str) -> list[str]:
     >>> tagged_entities("According to Adamczyk, seven units train there.")
     ['Adamczyk', 'seven']
     """
-    from rag.entities import entities
-
     tagged = entities(text)
     opener = re.match(r"[A-Z][a-z]+\b", text)
     ordinary = opener and (opener.group().lower() in OPENERS or re.search(r"(?:ly|ing|ed)$", opener.group()))
