@@ -8,6 +8,11 @@ here reads numbers and capitalised words, month names and multi-word names inclu
 
 >>> missing_entities(fallback_entities("He met Ilham Aliyev in Baku in 2023."), "Ilham Aliyev spoke in 2023.")
 ['Baku']
+
+A claim that fails as a whole is split at its clause boundaries (``clause_parts``) so that each
+part can be checked, and cited, on its own: the splice above becomes "The delegation visited a
+military unit in Azerbaijan." and "They discussed ongoing cooperation between Armenia and NATO.",
+each supported by its own sentence, and the "where" that joined the two stories is gone.
 """
 
 from __future__ import annotations
@@ -15,9 +20,10 @@ from __future__ import annotations
 import re
 from typing import Callable, Iterable
 
-from rag.terms import STOPWORDS
+from rag.entities import entities
+from rag.terms import STOPWORDS, content_terms
 
-__all__ = ["Entities", "fallback_entities", "missing_entities"]
+__all__ = ["Entities", "clause_parts", "fallback_entities", "missing_entities", "tagged_entities"]
 
 Entities = Callable[[str], Iterable[str]]
 
@@ -27,6 +33,19 @@ NAME = re.compile(r"[A-Z][\w’'.-]*(?:\s+[A-Z][\w’'.-]*)*")
 WORD = re.compile(r"\w+")
 # Word stems this long or longer match across endings: "Uzbek" / "Uzbekistan", "Armenia" / "Armenian".
 STEM = 5
+# Where one clause ends and another begins: a semicolon or colon, or a comma before a word that
+# opens a clause. Relative "who"/"which" are left alone: their clause has no subject of its own.
+CLAUSE = re.compile(r"\s*[;:]\s+|,\s+(?=(?:and|but|while|whereas|where|when|after|before|as|since|because|"
+                    r"although|though|stating|saying|adding|noting)\b)", re.I)
+LINKER = re.compile(r"^(?:and|but|while|whereas|where|when|after|before|as|since|because|although|though)\s+", re.I)
+# A part needs this many content words to say something checkable ("they met" says nothing).
+MIN_PART_TERMS = 3
+# Words that open news sentences without naming anything (beyond the stop words).
+OPENERS = {"according", "meanwhile", "however", "separately", "earlier", "later", "also", "additionally",
+           "furthermore", "moreover", "overall", "instead", "several", "many", "most", "despite", "today",
+           "yesterday", "officials", "sources", "analysts", "experts", "reports", "together", "thus"}
+# spaCy's kinds for amounts and times: number words ("seven", "two thousand") the digit pattern misses.
+AMOUNT_LABELS = {"CARDINAL", "DATE", "TIME", "QUANTITY", "MONEY", "PERCENT", "ORDINAL"}
 
 
 def fallback_entities(text: str) -> list[str]:
@@ -63,3 +82,34 @@ def missing_entities(entities: Iterable[str], text: str) -> list[str]:
         if any(not _mentions(p, words) for p in parts):
             missing.append(entity)
     return missing
+
+
+def tagged_entities(text: str) -> list[str]:
+    """``fallback_entities`` plus the amounts and dates spaCy's tagger finds ("seven", "ten years");
+    a capitalised opening word that reads as an ordinary word ("According to ...", "Meanwhile, ...",
+    "Speaking in ...") is no name unless the tagger says so ("Pashinyan met ..." stays a name).
+
+    >>> tagged_entities("According to Adamczyk, seven units train there.")
+    ['Adamczyk', 'seven']
+    """
+    tagged = entities(text)
+    opener = re.match(r"[A-Z][a-z]+\b", text)
+    ordinary = opener and (opener.group().lower() in OPENERS or re.search(r"(?:ly|ing|ed)$", opener.group()))
+    if ordinary and not any(e.start == 0 for e in tagged):
+        text = text[0].lower() + text[1:]  # NAME no longer matches the opening word
+    found = fallback_entities(text)
+    return found + [e.text for e in tagged if e.label in AMOUNT_LABELS and e.text not in found]
+
+
+def clause_parts(text: str) -> list[str]:
+    """``text`` cut at its clause boundaries into sentences of their own, the linking word dropped;
+    ``[text]`` when it has no two parts of ``MIN_PART_TERMS`` content words each.
+
+    >>> clause_parts("He toured the centre in Tashkent, where 300 troops train for a year.")
+    ['He toured the centre in Tashkent.', '300 troops train for a year.']
+    """
+    parts = [LINKER.sub("", p).strip(" ,.") for p in CLAUSE.split(text.strip())]
+    parts = [p[0].upper() + p[1:] + "." for p in parts if p]
+    if len(parts) < 2 or any(len(content_terms(p)) < MIN_PART_TERMS for p in parts):
+        return [text]
+    return parts

@@ -16,6 +16,7 @@ sentences of the passages it was given, and
   the best supporting passage when it does not (or when the model cited nothing);
 * every kept marker is a ``Citation`` whose quote is the best supporting sentence
   of that passage, an exact span ``article.text[start:end]``;
+* a sentence with an unsupported clause is split into its clauses, each kept or flagged alone;
 * a sentence nothing supports is suffixed `` [unsupported]``, listed in
   ``Answer.unsupported`` and never cited;
 * when no sentence is supported, the extractive answer stands in.
@@ -28,10 +29,13 @@ the headline). Cosine >= 0.5 only rules out sentences that reuse the words but s
 something else. Numbers get their own check because "5,000 troops" and "300 troops"
 embed alike, and the names, numbers and dates a claim states must all occur in its
 quote (``rag.claim_check``): a splice of two stories shares words with either but names
-what only the other holds. What this cannot catch: a claim whose words all appear in one article
-sentence but are recombined into a different fact, or a short invented clause tacked
-onto an otherwise quoted sentence ("..., stating that it was a critical issue").
-The quote shown with each marker is there so a reader can check exactly that.
+what only the other holds. A sentence with a clause that no quote supports is cut into its
+clauses (``rag.claim_check.clause_parts``), each checked and cited alone: a splice becomes
+the parts each story supports, and an invented clause tacked onto a quoted sentence
+("..., stating that it was a critical issue") is flagged on its own. What this cannot
+catch: a claim whose words all appear in one article sentence but are recombined into a
+different fact ("Gevorkyan is the Special Representative" from "Gevorkyan met the Special
+Representative"). The quote shown with each marker is there so a reader can check exactly that.
 
 Article text is data, not instructions: it sits between ``BEGIN ARTICLES <tag>`` and
 ``END ARTICLES <tag>`` lines, where the tag is a hash of the passages (an article
@@ -81,7 +85,7 @@ from typing import Iterator, Mapping, Sequence
 
 import httpx
 
-from rag.claim_check import Entities, fallback_entities, missing_entities
+from rag.claim_check import Entities, clause_parts, missing_entities, tagged_entities
 from rag.composer import NOT_FOUND, Candidate, ExtractiveComposer, candidates, term_overlap
 from rag.embedding import Embedder
 from rag.followup import depends_on_history, rewrite_query, turn_text
@@ -316,12 +320,15 @@ class LLMComposer:
         splitter: SentenceSplitter,
         settings: Settings,
         env: Mapping[str, str] | None = None,
-        entities: Entities | None = fallback_entities,
+        entities: Entities | None = tagged_entities,
+        split: bool = True,
     ) -> None:
         """``entities`` names the names, numbers and dates of a claim, which must all occur in its
-        quote (rag/claim_check.py; a named-entity tagger fits here); None: no entity check."""
+        quote (rag/claim_check.py); None: no entity check. ``split``: a sentence with a clause
+        that its quote does not support is cut into its clauses, each checked and cited alone."""
         self.embedder = embedder
         self.entities = entities
+        self.split = split
         self.splitter = splitter
         self.settings = settings
         self.extractive = ExtractiveComposer(embedder, splitter, settings)
@@ -449,6 +456,24 @@ class LLMComposer:
             result.append(best)
         return result
 
+    def checked(self, claims: list[Claim], windows: list[Window]) -> tuple[list[Claim], list[dict]]:
+        """The claims and their supports (see ``support``), a claim replaced by its clauses
+        (``clause_parts``) when one of them is unsupported on its own: a splice of two stories
+        becomes the parts each story supports, and an invented clause tacked onto a quoted
+        sentence is flagged alone."""
+        parts = [clause_parts(c.text) if self.split else [c.text] for c in claims]
+        pieces = [Claim(p, claim.cited) for claim, split in zip(claims, parts) if len(split) > 1 for p in split]
+        supports, part_supports = self.support(claims, windows), iter(self.support(pieces, windows))
+        out_claims, out_supports = [], []
+        for claim, support, split in zip(claims, supports, parts):
+            found = [next(part_supports) for _ in split] if len(split) > 1 else [support]
+            # Whole when its clauses agree: all supported (so is the sentence), or none is.
+            if len(split) == 1 or not any(found) or (support and all(found)):
+                found, split = [support], [claim.text]
+            out_claims += [Claim(p, claim.cited) for p in split]
+            out_supports += found
+        return out_claims, out_supports
+
     def enforce(
         self,
         question: str,
@@ -467,7 +492,7 @@ class LLMComposer:
             if not is_not_found(claim.text) and not any(old.startswith(key) for old in seen):
                 seen.add(key)
                 claims.append(claim)
-        supports = self.support(claims, self.windows(prompt_passages))
+        claims, supports = self.checked(claims, self.windows(prompt_passages))
         ignored = [f"[{n}] {p.title}" for n, p in enumerate(prompt_passages, 1) if ADDRESSED_TO_MODEL.search(p.text)]
         notes = [f"Not used as a source: {', '.join(ignored)} (text addressed to an AI model)."] if ignored else []
         citations: dict[tuple[str, int, int], Citation] = {}

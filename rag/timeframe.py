@@ -30,6 +30,7 @@ RECENT_DAYS = 30
 NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
            "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fourteen": 14, "thirty": 30, "few": 3, "several": 7}
 MONTHS = {name: number for number, name in enumerate(calendar.month_name) if name}
+WEEKDAYS = list(calendar.day_name)
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,25 @@ def _past(count: str, unit: str, day: date) -> tuple[date, date]:
     return day - span, day
 
 
+def _ago(count: str, unit: str, day: date) -> tuple[date, date]:
+    """"Three days ago" is that day; "two weeks ago" that week; "a month ago" that month."""
+    n = 1 if count.lower() == "a" else int(count) if count.isdigit() else NUMBERS[count.lower()]
+    unit = unit.lower().rstrip("s")
+    if unit == "day":
+        return (day - timedelta(days=n),) * 2
+    if unit == "week":
+        return _week(day - timedelta(weeks=n))
+    return _month(day - relativedelta(months=n))
+
+
+def _weekday(name: str, day: date, before: bool, since: bool) -> tuple[date, date]:
+    """The last ``name`` on or before ``day`` (strictly before for "last Monday"), and the day
+    after it: a wire story about Monday is often dated Tuesday. "Since Monday" runs to ``day``."""
+    back = (day.weekday() - WEEKDAYS.index(name)) % 7 or (7 if before else 0)
+    first = day - timedelta(days=back)
+    return first, day if since else min(first + timedelta(days=1), day)
+
+
 def _named_month(name: str, day: date) -> tuple[date, date]:
     """The last ``name`` month that began on or before ``day`` ("in March" asked in June: this March)."""
     month = MONTHS[name.capitalize()]
@@ -96,6 +116,13 @@ EXACT: list[tuple[re.Pattern, Resolver]] = [
     (re.compile(r"\blast year\b", re.I), lambda m, d: (date(d.year - 1, 1, 1), date(d.year - 1, 12, 31))),
     (re.compile(rf"\b(?:the )?(?:past|last) (\d+|{'|'.join(NUMBERS)}) (days?|weeks?|months?)\b", re.I),
      lambda m, d: _past(m.group(1), m.group(2), d)),
+    (re.compile(rf"\b(\d+|a|{'|'.join(NUMBERS)}) (days?|weeks?|months?) ago\b", re.I),
+     lambda m, d: _ago(m.group(1), m.group(2), d)),
+    (re.compile(r"\b(?:the |this )?past (week|month)\b", re.I),
+     lambda m, d: _past("1", m.group(1), d)),
+    # Capitalised only: a weekday is a name ("on Monday", "last Friday", "Tuesday's vote").
+    (re.compile(rf"\b(?:(last|on|since) )?({'|'.join(WEEKDAYS)})\b"),
+     lambda m, d: _weekday(m.group(2), d, before=m.group(1) == "last", since=m.group(1) == "since")),
     (re.compile(r"\bso far\b", re.I), lambda m, d: (date.min, d)),
 ]
 # A month name, not a day ("the week ended March 25" names a date, not the period asked about);

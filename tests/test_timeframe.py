@@ -28,6 +28,16 @@ from tests.conftest import FAST, write_corpus
     ("In its June announcement, what was cut so far this year?", "1987-10-20", "1987-06-01", "1987-06-30", False),
     ("How much damage did the recent fire cause?", "1987-04-07", "1987-03-08", "1987-04-07", True),
     ("Who is currently Ecuador's energy minister?", "1987-06-30", "1987-05-31", "1987-06-30", True),
+    # 1987-06-03 is a Wednesday.
+    ("What did the Fed do on Monday?", "1987-06-03", "1987-06-01", "1987-06-02", False),  # and the next day's wire
+    ("What did the Fed do on Wednesday?", "1987-06-03", "1987-06-03", "1987-06-03", False),  # never past as_of
+    ("What did the Fed do last Wednesday?", "1987-06-03", "1987-05-27", "1987-05-28", False),
+    ("What was Friday's close?", "1987-06-03", "1987-05-29", "1987-05-30", False),
+    ("What has the dollar done since Monday?", "1987-06-03", "1987-06-01", "1987-06-03", False),
+    ("What did it say three days ago?", "1987-06-03", "1987-05-31", "1987-05-31", False),
+    ("What was announced two weeks ago?", "1987-06-03", "1987-05-18", "1987-05-24", False),
+    ("What fell a month ago?", "1987-06-03", "1987-05-01", "1987-05-31", False),
+    ("What rose over the past week?", "1987-06-03", "1987-05-27", "1987-06-03", False),
 ])
 def test_relative_expressions_resolve_to_date_ranges(question, as_of, start, end, loose):
     period = period_of(question, as_of)
@@ -39,6 +49,8 @@ def test_relative_expressions_resolve_to_date_ranges(question, as_of, start, end
     "How much did the M-1 supply fall in the week ended March 25?",  # a day, not a period
     "Prices may rise, analysts said. Who said so?",
     "What will the mine run at for now?",
+    "What did first quarter profits do?",  # a reporting period, published later
+    "Who said the monday figures were wrong?",  # a weekday is capitalised
 ])
 def test_content_words_are_not_periods(question):
     assert period_of(question, "1987-06-04") is None
@@ -84,6 +96,14 @@ def test_last_week_retrieves_and_cites_that_weeks_article(rates):
 def test_latest_picks_the_newest_article_up_to_as_of(rates):
     assert rates.search("What is the latest rise in Canada's bank rate?", k=1, as_of="1987-04-12")[0].doc_id == "rate-0409.md"
     assert rates.search("What is the latest rise in Canada's bank rate?", k=1, as_of="1987-04-20")[0].doc_id == "rate-0416.md"
+
+
+def test_a_weekday_finds_that_days_report_and_not_the_week_before(rates):
+    """1987-04-16 is a Thursday; the report of the Thursday before is dated 1987-04-09."""
+    answer = rates.ask("What did Canada's key bank rate rise to on Thursday?", as_of="1987-04-17")
+    assert answer.citations[0].doc_id == "rate-0416.md"
+    answer = rates.ask("What did Canada's key bank rate rise to last Thursday?", as_of="1987-04-16")
+    assert answer.citations[0].doc_id == "rate-0409.md"
 
 
 def test_a_period_with_no_articles_falls_back_to_the_whole_index(rates):

@@ -1,0 +1,105 @@
+"""How many invented or spliced LLM sentences the support check lets through, and how many honest ones it rejects.
+
+Runs the LLM writer's check (``LLMComposer.checked``, what ``enforce`` applies to every sentence
+of a model's answer) on ``eval/llm_claims.jsonl``: claims over the two seed articles, each with
+the passages the model was given (whole articles, so every sentence and adjacent pair can support
+it) and the marker it wrote. Three checks are compared: content words and cosine only; plus the
+names and numbers a claim states (main before issue 15 item 5); plus spaCy's amounts and dates and
+the split into clauses (the shipped default). Real MiniLM, no LLM server needed.
+
+    python scripts/measure_llm_support.py [--set eval/llm_claims.jsonl] [--json OUT.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+from rag.claim_check import fallback_entities, tagged_entities
+from rag.embedding import get_embedder
+from rag.llm import Claim, LLMComposer
+from rag.schema import Passage
+from rag.sentences import get_splitter
+from rag.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+CHECKS = {
+    "words and cosine": {"entities": None, "split": False},
+    "+ names and numbers (main)": {"entities": fallback_entities, "split": False},
+    "+ spaCy amounts, split into clauses": {"entities": tagged_entities, "split": True},
+}
+
+
+class CachedEmbedder:
+    """The real embedder, each text encoded once: every item is checked against the same windows."""
+
+    def __init__(self, embedder) -> None:
+        self.embedder, self.cache = embedder, {}
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        new = [t for t in dict.fromkeys(texts) if t not in self.cache]
+        if new:
+            self.cache.update(zip(new, self.embedder.encode(new)))
+        return np.stack([self.cache[t] for t in texts])
+
+
+def seed_passage(n: int, name: str) -> Passage:
+    text = (ROOT / "seeds" / name).read_text(encoding="utf-8")
+    return Passage(n, name, text.splitlines()[0], text, 0, len(text), 1.0)
+
+
+def outcome(composer: LLMComposer, item: dict) -> dict:
+    """``passed`` (cited as written), ``split`` (some clauses cited, the rest flagged) or ``rejected``,
+    and whether a cited part states the item's invented ``detail``."""
+    windows = composer.windows([seed_passage(n, name) for n, name in enumerate(item["passages"])])
+    parts, supports = composer.checked([Claim(item["claim"], list(item["cited"]))], windows)
+    cited = [p.text for p, s in zip(parts, supports) if s]
+    kind = "passed" if len(parts) == 1 and cited else "split" if cited else "rejected"
+    detail = item.get("detail", "").lower()
+    return {"outcome": kind, "cited": cited, "detail_cited": bool(detail) and any(detail in c.lower() for c in cited)}
+
+
+def summarise(items: list[dict], results: list[dict]) -> dict:
+    bad = [r for i, r in zip(items, results) if i["kind"] != "honest"]
+    honest = [r for i, r in zip(items, results) if i["kind"] == "honest"]
+    with_detail = [r for i, r in zip(items, results) if i["kind"] != "honest" and i.get("detail")]
+    return {
+        "bad": len(bad),
+        "bad_passed": sum(r["outcome"] == "passed" for r in bad),
+        "bad_split": sum(r["outcome"] == "split" for r in bad),
+        "detail_items": len(with_detail),
+        "detail_cited": sum(r["detail_cited"] for r in with_detail),
+        "honest": len(honest),
+        "honest_rejected": sum(r["outcome"] == "rejected" for r in honest),
+        "honest_split": sum(r["outcome"] == "split" for r in honest),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--set", type=Path, default=ROOT / "eval" / "llm_claims.jsonl")
+    parser.add_argument("--json", type=Path, help="write every item's outcome under each check here")
+    args = parser.parse_args()
+    items = [json.loads(line) for line in args.set.read_text(encoding="utf-8").splitlines() if line.strip()]
+    settings = Settings()
+    embedder, splitter = CachedEmbedder(get_embedder(settings.model)), get_splitter("pysbd")
+    report = {}
+    print("| check | invented/spliced passed as written | split: supported clauses cited, the rest flagged "
+          "| invented detail cited | honest rejected | honest split |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for name, options in CHECKS.items():
+        composer = LLMComposer(embedder, splitter, settings, **options)
+        results = [outcome(composer, item) for item in items]
+        s = summarise(items, results)
+        report[name] = {"summary": s, "items": {i["id"]: r for i, r in zip(items, results)}}
+        print(f"| {name} | {s['bad_passed']}/{s['bad']} | {s['bad_split']}/{s['bad']} "
+              f"| {s['detail_cited']}/{s['detail_items']} | {s['honest_rejected']}/{s['honest']} | {s['honest_split']}/{s['honest']} |")
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=1, ensure_ascii=False), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
