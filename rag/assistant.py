@@ -78,7 +78,8 @@ class Assistant:
         # A lexical generation (a first build still embedding): BM25 answers, and says so.
         self.store = PendingVectors(store, self.embedder) if pending_vectors(store.manifest) else store
         self.splitter = get_splitter(settings.sentence_splitter)
-        self.retriever = make_retriever(settings.retriever, self.store, self.embedder, settings)
+        retriever = "bm25" if isinstance(self.store, PendingVectors) else settings.retriever
+        self.retriever = make_retriever(retriever, self.store, self.embedder, settings)
         self.composer = make_composer(settings.composer, self.embedder, self.splitter, settings)
 
     @classmethod
