@@ -15,11 +15,12 @@ from rag.embedding import get_embedder
 from rag.errors import IndexMismatchError, UserError
 from rag.followup import rewrite_query
 from rag.indexing import build_index
+from rag.pending import PendingVectors, pending_note
 from rag.retrieval import make_retriever
 from rag.schema import Answer, Passage
 from rag.sentences import get_splitter
 from rag.settings import INDEX_KEYS, Settings, resolve
-from rag.store import Store, current_generation, open_store
+from rag.store import Store, current_generation, open_store, pending_vectors
 from rag.terms import content_terms, stop_words
 from rag.timeframe import Period, as_of_date, period_of
 
@@ -72,11 +73,13 @@ class Assistant:
     """
 
     def __init__(self, store: Store, settings: Settings) -> None:
-        self.store = store
         self.settings = settings
         self.embedder = get_embedder(settings.model, settings.device, settings.backend)
+        # A lexical generation (a first build still embedding): BM25 answers, and says so.
+        self.store = PendingVectors(store, self.embedder) if pending_vectors(store.manifest) else store
         self.splitter = get_splitter(settings.sentence_splitter)
-        self.retriever = make_retriever(settings.retriever, store, self.embedder, settings)
+        retriever = "bm25" if isinstance(self.store, PendingVectors) else settings.retriever
+        self.retriever = make_retriever(retriever, self.store, self.embedder, settings)
         self.composer = make_composer(settings.composer, self.embedder, self.splitter, settings)
 
     @classmethod
@@ -165,7 +168,13 @@ class Assistant:
         question = check_question(question)
         query = self.query_for(question, history)
         passages = self._retrieve(question, query, k, filters, as_of)
-        return self._answerable(question, query, passages) or self.composer.compose(question, passages, query=query)
+        return self._noted(self._answerable(question, query, passages) or self.composer.compose(question, passages, query=query))
+
+    def _noted(self, answer: Answer) -> Answer:
+        """``answer`` with a note when it comes from a lexical generation (BM25 only, build in progress)."""
+        if not isinstance(self.store, PendingVectors):
+            return answer
+        return replace(answer, notes=[*answer.notes, pending_note(self.store.index_dir, self.embedder.name)])
 
     def ask_stream(
         self,
@@ -186,11 +195,11 @@ class Assistant:
         passages = self._retrieve(question, query, k, filters, as_of)
         unknown = self._answerable(question, query, passages)
         if unknown is not None:
-            return _pieces(unknown)
+            return _pieces(self._noted(unknown))
         stream = getattr(self.composer, "stream", None)
         if stream is not None:
-            return stream(question, passages, query=query)
-        return _pieces(self.composer.compose(question, passages, query=query))
+            return (self._noted(p) if isinstance(p, Answer) else p for p in stream(question, passages, query=query))
+        return _pieces(self._noted(self.composer.compose(question, passages, query=query)))
 
     def query_for(self, question: str, history: Sequence[Turn] | None = None) -> str:
         """The retrieval query for ``question`` in the context of ``history`` (shown as ``Answer.query``).

@@ -40,6 +40,7 @@ def match(passage: Passage) -> str:
 def format_answer(answer: Answer) -> str:
     """An answer for the terminal: text, then the numbered sources with their quotes."""
     lines = [answer.text, ""]
+    lines += [f"Note: {note}\n" for note in answer.notes]
     if answer.abstained:
         lines.append("Closest passages:")
         lines += [f"  - {p.title} ({p.doc_id}), {match(p)}" for p in answer.passages[:3]]

@@ -33,6 +33,7 @@ from rag.store import (
     check_index_folder,
     newest_date,
     open_store,
+    pending_vectors,
     read_article_hashes,
     read_manifest,
     store_backend,
@@ -297,23 +298,27 @@ def _build(
     counts = _counts(articles, previous.hashes)
     chunks = _chunk_all(articles, previous, config)
     changed = counts["added"] or counts["updated"] or counts["removed"] or not previous.reusable
-    changed = changed or (read_manifest(index_dir) or {}).get("corpus_dir") != str(corpus_dir)
+    live = read_manifest(index_dir)
+    # A lexical generation left by a killed build still needs its vectors.
+    changed = changed or (live or {}).get("corpus_dir") != str(corpus_dir) or pending_vectors(live)
     spec = backend.vector_spec(config, len(chunks))
-    built = (read_manifest(index_dir) or {}).get("vector_index") or {"kind": "flat"}
+    built = (live or {}).get("vector_index") or {"kind": "flat"}
     outdated = previous.reusable and built != spec  # e.g. index_type changed: rebuild from the cache
     embedded = 0
     if changed or outdated:
         embedder = get_embedder(config.model, config.device, config.backend)
         texts = {h: embedding_text(c.title, c.text) for c, h in chunks}
-        cache = EmbeddingCache(index_dir / CACHE_DB)
-        vectors, embedded = embed_missing(embedder, cache, texts, config.embed_batch_size, config.progress)
-        matrix = np.stack([vectors[h] for _, h in chunks]) if chunks else np.zeros((0, embedder.dimension), np.float32)
         manifest = _manifest(config, embedder.dimension, articles, len(chunks), corpus_dir)
         manifest.update(vector_index=spec, store=target)
         unchanged = frozenset(a.doc_id for a in articles if previous.hashes.get(a.doc_id) == a.content_hash)
         full = not previous.reusable or outdated
-        generation = Generation(articles, chunks, matrix, [texts[h] for _, h in chunks], manifest, unchanged, full)
-        backend.write(index_dir, generation, config)
+        empty = np.zeros((0, embedder.dimension), np.float32)
+        generation = Generation(articles, chunks, empty, [texts[h] for _, h in chunks], manifest, unchanged, full)
+        lexical = _publish_lexical(index_dir, backend, generation, live, config)
+        cache = EmbeddingCache(index_dir / CACHE_DB)
+        vectors, embedded = embed_missing(embedder, cache, texts, config.embed_batch_size, config.progress)
+        matrix = np.stack([vectors[h] for _, h in chunks]) if chunks else empty
+        backend.write(index_dir, replace(generation, vectors=matrix, lexical=lexical), config)
     return IndexReport(
         index_dir=str(index_dir),
         chunks=len(chunks),
@@ -324,6 +329,19 @@ def _build(
         corpus_dir=str(corpus_dir),
         **counts,
     )
+
+
+def _publish_lexical(index_dir: Path, backend: Any, generation: Generation, live: dict[str, Any] | None, config: Settings) -> Path | None:
+    """Make a lexical generation live before embedding, so BM25 answers meanwhile; its folder, or None.
+
+    Only where no full generation is live (a first build, or one a killed build left lexical):
+    an update keeps serving its full generation until the new one is complete."""
+    if not hasattr(backend, "write_lexical") or (live is not None and not pending_vectors(live)):
+        return None
+    folder = backend.write_lexical(index_dir, generation, config)
+    if config.progress:
+        tqdm.write(f"keyword search is ready in {index_dir} (rag ask answers from BM25); embedding the passages for hybrid search")
+    return folder
 
 
 def index_info(index_dir: str | Path = "index") -> IndexInfo | None:

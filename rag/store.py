@@ -16,6 +16,11 @@ A build writes a complete new generation folder, syncs it, and only then points
 ``CURRENT`` at it with ``os.replace``. A build killed at any moment therefore leaves
 the previous generation live and loadable. Builds are serialised by ``rag.locking``.
 
+A first build publishes a *lexical* generation before it embeds: texts, chunks and BM25,
+no ``vectors.faiss``, its manifest saying ``"vectors": "pending"``. It is complete as
+such: readers answer from BM25 (``pending_vectors``) until the full generation, which
+hard-links the lexical one's unchanged files, replaces it.
+
 A reader keeps working when a build removes the generation it loaded: the FAISS index
 and BM25 arrays are read into memory, and the SQLite file is opened read-only and
 immutable, so its open descriptor serves every later query of the removed file.
@@ -52,6 +57,8 @@ MANIFEST = "manifest.json"
 VECTORS = "vectors.faiss"
 CHUNKS_DB = "chunks.sqlite"
 CACHE_DB = "embeddings.sqlite"
+# manifest["vectors"] of a lexical generation: BM25 and texts only, vectors still being embedded.
+PENDING = "pending"
 
 SCHEMA = """
 CREATE TABLE articles (doc_id TEXT PRIMARY KEY, title TEXT, text TEXT, date TEXT, source TEXT,
@@ -139,6 +146,32 @@ def _with_store(manifest: dict[str, Any]) -> dict[str, Any]:
     if isinstance(manifest.get("settings"), dict):
         manifest["settings"].setdefault("store", manifest["store"].get("name", "local"))
     return manifest
+
+
+def pending_vectors(manifest: dict[str, Any] | None) -> bool:
+    """Whether ``manifest`` is a lexical generation's: texts and BM25 only, its vectors still being embedded."""
+    return (manifest or {}).get("vectors") == PENDING
+
+
+def embedding_progress(index_dir: str | Path, model: str) -> tuple[int, int] | None:
+    """(distinct passage texts embedded so far, distinct passage texts) of the live lexical generation; None when it is not one.
+
+    Counts the live chunks whose vectors the build has already put in the shared cache."""
+    live = _live(Path(index_dir))
+    if live is None or not pending_vectors(live[1]) or not (Path(index_dir) / CACHE_DB).is_file():
+        return None
+    with closing(_connect_readonly(live[0] / CHUNKS_DB)) as db:
+        total = db.execute("SELECT count(DISTINCT embed_hash) FROM chunks").fetchone()[0]
+        cache = f"{(Path(index_dir) / CACHE_DB).resolve().as_uri()}?mode=ro"
+        try:
+            db.execute("ATTACH DATABASE ? AS cache", (cache,))
+            done = db.execute(
+                "SELECT count(*) FROM (SELECT DISTINCT embed_hash FROM chunks) c "
+                "JOIN cache.vectors v ON v.model = ? AND v.hash = c.embed_hash", (model,)
+            ).fetchone()[0]
+        except sqlite3.OperationalError:  # the cache is being written this instant: no count now
+            return None
+    return done, total
 
 
 def _connect_readonly(path: Path) -> sqlite3.Connection:
@@ -259,6 +292,8 @@ class Generation:
     manifest: dict[str, Any]
     unchanged: frozenset[str] = frozenset()
     full: bool = True
+    # A published lexical generation of exactly these articles and chunks (its files may be reused).
+    lexical: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -279,12 +314,14 @@ class IndexStore:
         self.index_dir = index_dir
         self.generation = generation
         self.manifest = manifest
-        self.vectors = read_vector_index(generation / VECTORS)  # HNSW comes wrapped: filtered search stays exact
+        # None in a lexical generation (vectors pending); HNSW comes wrapped: filtered search stays exact.
+        self.vectors = None if pending_vectors(manifest) else read_vector_index(generation / VECTORS)
         self.bm25 = load_bm25(generation / BM25_DIR)
         self._vocabulary = frozenset(self.bm25.vocab_dict)
         self._db = _connect_readonly(generation / CHUNKS_DB)
         # One connection serves every thread; queries and their fetches run one at a time.
         self._db_lock = threading.Lock()
+        self._size = self._rows("SELECT count(*) FROM chunks")[0][0]
 
     @classmethod
     def open(cls, index_dir: str | Path, expected: dict[str, Any] | None = None) -> "IndexStore":
@@ -309,7 +346,12 @@ class IndexStore:
         self._db.close()
 
     def __len__(self) -> int:
-        return int(self.vectors.ntotal)
+        return int(self._size)
+
+    @property
+    def pending(self) -> bool:
+        """Whether this is a lexical generation: BM25 answers while the build embeds."""
+        return self.vectors is None
 
     def _rows(self, sql: str, params: Iterable[Any] = ()) -> list[tuple]:
         with self._db_lock:
@@ -365,7 +407,7 @@ class IndexStore:
 
     def _dense(self, vector: np.ndarray, k: int, ids: np.ndarray | None) -> Ranked:
         k = min(k, len(self) if ids is None else len(ids))
-        if k <= 0:
+        if k <= 0 or self.vectors is None:  # a lexical generation ranks nothing by vector
             return []
         params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(ids)) if ids is not None else None
         scores, found = self.vectors.search(vector, k, params=params)
@@ -382,11 +424,15 @@ class IndexStore:
         ids = self._allowed(where)  # once for both rankings
         if ids is not None and len(ids) == 0:
             return []
-        dense = [i for i, _ in self._dense(vector, depth, ids)]
         lexical = [i for i, _ in bm25_search(self.bm25, len(self), query, depth, ids)]
+        if self.vectors is None:
+            return reciprocal_rank_fusion([lexical], [weights[1]], rrf_k)[:k]
+        dense = [i for i, _ in self._dense(vector, depth, ids)]
         return reciprocal_rank_fusion([dense, lexical], list(weights), rrf_k)[:k]
 
     def vectors_of(self, ids: list[int]) -> np.ndarray:
+        if self.vectors is None:
+            raise UserError(f"index {self.index_dir} holds no vectors yet (its build is embedding); open it with rag.Assistant")
         return self.vectors.reconstruct_batch(np.asarray(ids, dtype=np.int64)) if ids else np.zeros((0, self.vectors.d), np.float32)
 
     def passages(self, ids: list[int], scores: list[float]) -> list[Passage]:
@@ -460,16 +506,45 @@ def write_generation(
     vectors: np.ndarray,
     lexical_texts: list[str],
     manifest: dict[str, Any],
+    lexical_from: Path | None = None,
 ) -> Path:
-    """Write a complete local generation (FAISS, BM25, SQLite, manifest), then make it live atomically."""
+    """Write a complete local generation (FAISS, BM25, SQLite, manifest), then make it live atomically.
+
+    ``lexical_from``: a lexical generation of exactly these articles and chunks, whose texts and
+    BM25 are hard-linked rather than written again."""
 
     def fill(staging: Path) -> None:
         index = build_vector_index(vectors, manifest.get("vector_index"))  # flat unless the manifest says hnsw
         faiss.write_index(index, str(staging / VECTORS))
-        build_bm25(lexical_texts, staging / BM25_DIR)
-        _write_sqlite(staging / CHUNKS_DB, articles, chunks)
+        if lexical_from is not None:
+            _link_lexical(lexical_from, staging)
+        else:
+            _fill_lexical(staging, articles, chunks, lexical_texts)
 
     return publish_generation(index_dir, manifest, fill)
+
+
+def write_lexical_generation(
+    index_dir: Path, articles: list[Article], chunks: list[tuple[Chunk, str]], lexical_texts: list[str], manifest: dict[str, Any]
+) -> Path:
+    """Write a lexical generation (BM25, SQLite, manifest saying its vectors are pending), then make it live."""
+    return publish_generation(index_dir, {**manifest, "vectors": PENDING}, lambda staging: _fill_lexical(staging, articles, chunks, lexical_texts))
+
+
+def _fill_lexical(staging: Path, articles: list[Article], chunks: list[tuple[Chunk, str]], lexical_texts: list[str]) -> None:
+    build_bm25(lexical_texts, staging / BM25_DIR)
+    _write_sqlite(staging / CHUNKS_DB, articles, chunks)
+
+
+def _link_lexical(source: Path, staging: Path) -> None:
+    """Hard-link a generation's texts and BM25 into ``staging``: generations never change, so both may share them."""
+    for path in [source / CHUNKS_DB, *sorted((source / BM25_DIR).iterdir())]:
+        target = staging / path.relative_to(source)
+        target.parent.mkdir(exist_ok=True)
+        try:
+            os.link(path, target)
+        except OSError:  # a file system without hard links
+            shutil.copy2(path, target)
 
 
 def _remove_stale(index_dir: Path, keep: str) -> None:
@@ -504,7 +579,13 @@ class LocalBackend:
     @staticmethod
     def write(index_dir: Path, generation: Generation, settings: Any = None) -> None:
         g = generation
-        write_generation(index_dir, g.articles, g.chunks, g.vectors, g.lexical_texts, g.manifest)
+        write_generation(index_dir, g.articles, g.chunks, g.vectors, g.lexical_texts, g.manifest, g.lexical)
+
+    @staticmethod
+    def write_lexical(index_dir: Path, generation: Generation, settings: Any = None) -> Path:
+        """Publish ``generation`` without its vectors (``generation.vectors`` is ignored); returns its folder."""
+        g = generation
+        return write_lexical_generation(index_dir, g.articles, g.chunks, g.lexical_texts, g.manifest)
 
 
 def _milvus() -> Any:

@@ -173,6 +173,7 @@ def answer_html(answer: rag.Answer, article: ArticleLookup, text: str | None = N
     body = answer_text_html(shown, first)
     kind = "rag-answer rag-abstained" if answer.abstained else "rag-answer"
     parts = [f'<div class="{kind}">', f'<p class="rag-text">{body}</p>']
+    parts += [f'<p class="rag-note">{html.escape(note)}</p>' for note in answer.notes]  # e.g. BM25 only while a build embeds
     if cards and answer.outcome == "closest":
         parts.append('<div class="rag-cards"><div class="rag-cards-head">Closest passages</div>')
         parts += [passage_card(p, rank) for rank, p in enumerate(answer.passages[:3], start=1)]
