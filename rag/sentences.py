@@ -36,6 +36,9 @@ SENTENCE_MARK = re.compile(r"(?<!\d)[.!?]|[.!?](?!\d)")
 PLAIN_TAIL = re.compile(r"(?:^|[^A-Za-z])([A-Za-z][a-z]+|[A-Z]{2,})[\"”)]?$|\d\d%?[\"”)]?$|\d%[\"”)]?$")
 QUOTED = re.compile(r'"[^"]*"|“[^“”]*”|\([^()]*\)|\[[^\[\]]*\]')
 NOT_PLAIN = re.compile(r"[…\n\r«»]|\s['‘’]|--|[.!?](?:[^ \d]| [^A-Z\"“])|  |[\"”](?<![.!?][\"”]) [A-Z]")
+CUTTABLE_END = re.compile(r"[.!?](?= [A-Z])")
+# No cuts where pysbd reads across sentences: single-quoted passages ('...' or ''...''), -- asides --, list items.
+UNCUTTABLE = re.compile(r"(?<!\S)['‘]|''|``|--|(?:^|\s)(?:\d{1,2}|[A-Za-z]|[ivxlcdm]+)[.)]\s")
 NOT_PLAIN_START = "'‘’0123456789"  # a leading apostrophe or a list number
 
 
@@ -138,6 +141,29 @@ def plain_paragraph_spans(block: str) -> list[tuple[int, int]] | None:
     return [(start, end) for start, end in spans if start < end]
 
 
+def plain_cuts(block: str) -> list[int]:
+    """Where a paragraph that is not plain may be cut into pieces pysbd splits alone as it would
+    together: after a plain sentence end (PLAIN_TAIL) before a space and a capital letter, outside
+    quotes and brackets. None in a paragraph with an unclosed quote or bracket, single-quoted
+    passages, dashes or list items."""
+    inside = [(m.start(), m.end()) for m in QUOTED.finditer(block)]
+    if UNCUTTABLE.search(block) or any(c in QUOTED.sub("", block) for c in '"“”()[]'):
+        return []
+    abbreviations, cuts = _abbreviations(), []
+    for mark in CUTTABLE_END.finditer(block):
+        at = mark.start()
+        tail = PLAIN_TAIL.search(block, max(0, at - 40), at)
+        if tail and (tail.group(1) or "").lower() not in abbreviations and not any(s < at < e for s, e in inside):
+            cuts.append(at + 1)
+    return cuts
+
+
+def _pieces(block: str) -> Iterator[tuple[int, str]]:
+    bounds = [0] + plain_cuts(block) + [len(block)]
+    for start, end in zip(bounds, bounds[1:]):
+        yield start, block[start:end]
+
+
 class PysbdSplitter:
     """Rule-based splitter (pysbd): handles abbreviations, decimals and quotes well."""
 
@@ -157,12 +183,19 @@ class PysbdSplitter:
             return plain_spans(text)
         result = []
         for offset, block in blocks(text):
-            plain = plain_paragraph_spans(block)
-            if plain is None:
-                result.extend(_align(block, offset, pysbd_sentences(self._segmenter(), block)))
+            if plain_paragraph_spans(block) is None:
+                for start, piece in _pieces(block):
+                    result.extend(self._piece_spans(piece, offset + start))
             else:
-                result.extend((offset + start, offset + end) for start, end in plain)
+                result.extend((offset + start, offset + end) for start, end in plain_paragraph_spans(block))
         return result
+
+    def _piece_spans(self, piece: str, offset: int) -> list[tuple[int, int]]:
+        plain = plain_paragraph_spans(piece.strip())
+        if plain is None:
+            return _align(piece, offset, pysbd_sentences(self._segmenter(), piece))
+        lead = len(piece) - len(piece.lstrip())
+        return [(offset + lead + start, offset + lead + end) for start, end in plain]
 
 
 class BlingfireSplitter:

@@ -5,7 +5,7 @@ from pathlib import Path
 import pysbd
 import pytest
 
-from rag.sentences import _align, blocks, get_splitter, plain_paragraph_spans
+from rag.sentences import _align, blocks, get_splitter, plain_cuts, plain_paragraph_spans
 
 BBC = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "bbc"
 
@@ -67,3 +67,30 @@ def test_on_real_news_the_fast_path_agrees_with_pysbd_on_every_plain_paragraph()
                 assert spans == pysbd_spans(block), block
                 checked += 1
     assert checked > 200
+
+
+MIXED = [
+    'Mr. Smith arrived on Monday. The council met. "It is over. We lost," he said. Prices rose 2.5% in May.',
+    "The U.S. economy grew. Exports fell. Imports rose (by 3.5% a year). Nobody knows why.",
+    "Growth slowed. 1. First item. 2. Second item. The end.",
+    "Sir Digby said: 'Please don't give it away. Invest it.' The chancellor listened. He nodded.",
+    "The IFA upheld it. ''A law firm will act. We will see,'' he said. Newry appealed.",
+]
+
+
+@pytest.mark.parametrize("block", MIXED)
+def test_paragraphs_cut_into_pieces_split_as_pysbd_splits_them_whole(block):
+    assert get_splitter("pysbd").spans(block) == pysbd_spans(block)
+
+
+def test_cuts_fall_after_plain_ends_only_outside_quotes():
+    block = MIXED[0]
+    cuts = plain_cuts(block)
+    assert [block[c - 8 : c] for c in cuts] == [" Monday.", "he said."]  # not before a quote
+    assert plain_cuts(MIXED[3]) == [] and plain_cuts(MIXED[4]) == [], "no cuts beside single-quoted passages"
+
+
+def test_no_cuts_beside_dashed_asides():
+    block = "The legislators followed the targets -- on paper. But the goal was missed. It was far off -- the target."
+    assert plain_cuts(block) == []
+    assert get_splitter("pysbd").spans(block) == pysbd_spans(block)
