@@ -6,6 +6,7 @@ is printed with every result, since a shared 2-core machine moves these numbers.
     python -m bench.stages chunk --repeat 3                 # read + chunk BBC (both cores from 400 articles)
     python -m bench.stages chunk --repeat 3 --set sentence_splitter=blingfire
     python -m bench.stages embed --passages 1000 --repeat 3 # the first 1,000 BBC passages, as built
+    python -m bench.stages tokens --set chunk_overlap=0     # passages and model tokens a build embeds
 """
 
 from __future__ import annotations
@@ -85,9 +86,26 @@ def embed(args, overrides: dict) -> dict:
             "tokens_per_s": tokens / median, "cpu_s_median": cpu}
 
 
+def tokens(args, overrides: dict) -> dict:
+    """What a build would embed: passages, and model tokens with and without the title prefix."""
+    from rag.chunking import embedding_text
+    from rag.embedding import get_embedder
+    from rag.indexing import chunk_articles
+    from rag.reading import read_corpus
+    from rag.settings import resolve
+
+    settings = resolve(env={}, **overrides)
+    embedder = get_embedder(settings.model, settings.device, settings.backend)
+    chunks = [c for cs in chunk_articles(read_corpus(args.corpus).articles, settings=settings) for c in cs]
+    limit = embedder.max_tokens or 10**9
+    titled = sum(min(limit, embedder.count_tokens(embedding_text(c.title, c.text))) for c in chunks)
+    bare = sum(min(limit, embedder.count_tokens(c.text)) for c in chunks)
+    return {"stage": "tokens", "passages": len(chunks), "tokens_with_title": titled, "tokens_without_title": bare}
+
+
 def main() -> None:
     p = argparse.ArgumentParser(prog="python -m bench.stages", description=__doc__.splitlines()[0])
-    p.add_argument("stage", choices=["chunk", "embed"])
+    p.add_argument("stage", choices=["chunk", "embed", "tokens"])
     p.add_argument("--corpus", type=Path, default=BBC)
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--passages", type=int, default=1000)
@@ -95,7 +113,8 @@ def main() -> None:
     args = p.parse_args()
     overrides = dict(item.split("=", 1) for item in args.overrides)
     load_before = _load()
-    result = (chunk if args.stage == "chunk" else embed)(args, {"progress": False, **overrides})
+    stage = {"chunk": chunk, "embed": embed, "tokens": tokens}[args.stage]
+    result = stage(args, {"progress": False, **overrides})
     result.update(overrides=overrides, load_start=load_before, load_end=_load())
     print(json.dumps(result))
 
