@@ -43,8 +43,8 @@ def _median_run(call, repeat: int) -> tuple[float, list[float], float]:
 
 
 def chunk(args, overrides: dict) -> dict:
-    from rag.indexing import chunk_articles
-    from rag.reading import read_corpus
+    from rag.store.build import chunk_articles
+    from rag.ingest.reading import read_corpus
 
     began = time.perf_counter()
     articles = read_corpus(args.corpus).articles
@@ -56,9 +56,9 @@ def chunk(args, overrides: dict) -> dict:
 
 
 def _passages(corpus: Path, count: int, overrides: dict) -> list[str]:
-    from rag.chunking import embedding_text
-    from rag.indexing import chunk_articles
-    from rag.reading import read_corpus
+    from rag.text.chunking import embedding_text
+    from rag.store.build import chunk_articles
+    from rag.ingest.reading import read_corpus
 
     articles = sorted(read_corpus(corpus).articles, key=lambda a: a.doc_id)
     texts: list[str] = []
@@ -70,7 +70,7 @@ def _passages(corpus: Path, count: int, overrides: dict) -> list[str]:
 
 
 def embed(args, overrides: dict) -> dict:
-    from rag.embedding import get_embedder
+    from rag.embed.embedding import get_embedder
     from rag.settings import resolve
 
     settings = resolve(env={}, **overrides)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rag import UserError
-from rag.reading import SkipFile, read_file
+from rag.ingest.reading import SkipFile, read_file
 
 EVAL_DIR = Path(__file__).resolve().parent
 SETS_FILE = EVAL_DIR / "sets.toml"

@@ -14,7 +14,7 @@ import rag
 from eval.dataset import EvalSet, Item
 from eval.metrics import aggregate, answer_scores, retrieval_scores
 from rag.schema import Answer, Passage
-from rag.store import IndexStore
+from rag.store.local import IndexStore
 
 TYPE_ORDER = ("factoid", "paraphrase", "number", "entity", "multi", "followup", "temporal", "unanswerable")
 

@@ -7,11 +7,11 @@
 
 from rag.assistant import Assistant, Chat, ask
 from rag.errors import IndexBusyError, IndexMismatchError, UserError
-from rag.fetching import AddReport, AddResult, add, saved_articles
-from rag.indexing import build_index, index_info, plan_index
+from rag.ingest.fetching import AddReport, AddResult, add, saved_articles
+from rag.store.build import build_index, index_info, plan_index
 from rag.schema import Answer, Article, Chunk, Citation, IndexInfo, IndexReport, Passage
 from rag.settings import Settings, resolve
-from rag.timeframe import Period, as_of_date, period_of
+from rag.retrieve.timeframe import Period, as_of_date, period_of
 
 __all__ = [
     "AddReport",

@@ -10,18 +10,18 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
-from rag.composer import abstention, make_composer
-from rag.embedding import get_embedder
+from rag.answer.composer import abstention, make_composer
+from rag.embed.embedding import get_embedder
 from rag.errors import IndexMismatchError, UserError
-from rag.followup import rewrite_query
-from rag.indexing import build_index
-from rag.retrieval import make_retriever
+from rag.retrieve.followup import rewrite_query
+from rag.store.build import build_index
+from rag.retrieve.retrievers import make_retriever
 from rag.schema import Answer, Passage
-from rag.sentences import get_splitter
+from rag.text.sentences import get_splitter
 from rag.settings import INDEX_KEYS, Settings, resolve
-from rag.store import Store, current_generation, open_store
-from rag.terms import content_terms, stop_words
-from rag.timeframe import Period, as_of_date, period_of
+from rag.store.local import Store, current_generation, open_store
+from rag.text.terms import content_terms, stop_words
+from rag.retrieve.timeframe import Period, as_of_date, period_of
 
 MAX_QUESTION_CHARS = 4000
 Turn = tuple[str, str] | Mapping[str, str]

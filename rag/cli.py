@@ -15,10 +15,10 @@ from typing import Any, Callable, NoReturn, Sequence
 
 from rag.assistant import Assistant, check_k, check_question
 from rag.errors import UserError
-from rag.indexing import build_index, index_info
+from rag.store.build import build_index, index_info
 from rag.schema import Answer, Passage
-from rag.source_commands import register as register_source_commands
-from rag.timeframe import as_of_date
+from rag.ingest.source_commands import register as register_source_commands
+from rag.retrieve.timeframe import as_of_date
 
 DEFAULT_CORPUS = "seeds"
 DEFAULT_INDEX = "index"

@@ -20,7 +20,7 @@ from typing import Any, Iterator
 import gradio as gr
 
 import rag
-from rag.retrieval import RETRIEVERS
+from rag.retrieve.retrievers import RETRIEVERS
 from ui import render
 from ui import sources as corpus_web  # "sources" in build_app is the answer's Sources panel
 from ui.uploads import ALLOWED_SUFFIXES, MAX_UPLOAD_BYTES, discard_temporary, save_uploads, tracked_by_git
@@ -198,7 +198,7 @@ def _writer_note(composer: str) -> str:
 
 def _composers() -> list[str]:
     try:
-        from rag.composer import COMPOSERS
+        from rag.answer.composer import COMPOSERS
     except ImportError:
         return []
     return list(COMPOSERS)

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Iterable
 
 ALLOWED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".json", ".jsonl", ".csv", ".tsv", ".pdf", ".docx")
-# Binary formats (read from their bytes by rag.formats): checked by their signature instead.
+# Binary formats (read from their bytes by rag.ingest.formats): checked by their signature instead.
 SIGNATURES = {".pdf": b"%PDF-", ".docx": b"PK\x03\x04"}
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 MAX_NAME_CHARS = 120
