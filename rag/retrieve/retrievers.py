@@ -24,7 +24,7 @@ from rag.settings import Settings
 from rag.store.local import Filter, Ranked, Store
 from rag.retrieve.timeframe import Period
 
-__all__ = ["FILTER_KEYS", "RETRIEVERS", "Retriever", "make_retriever", "parse_filters", "reciprocal_rank_fusion"]
+__all__ = ["FILTER_KEYS", "RETRIEVERS", "RankedRetriever", "Retriever", "make_retriever", "parse_filters", "reciprocal_rank_fusion"]
 
 FILTER_KEYS = ("doc_id", "source", "date_from", "date_to")
 
@@ -72,14 +72,55 @@ def prefer_period(passages: list[Passage], period: Period, weight: float, fuse) 
     return [passages[i] for i, _ in fuse([list(range(len(passages))), order], [1.0, weight])]
 
 
-class _Base:
-    def __init__(self, store: Store, embedder: Embedder, settings: Settings) -> None:
+class RankedRetriever:
+    """One store ranking (``rank``, per subclass) followed by the shared steps of ``search``.
+
+    Each step is a method: candidates from the store (inside a period where it holds any),
+    copies collapsed, a time preference, an optional cross-encoder rerank, a cap per article.
+    """
+
+    def __init__(self, store: Store, embedder: Embedder, *, reranker: CrossEncoderReranker | None = None,
+                 rerank_candidates: int = Settings.rerank_candidates,
+                 duplicate_similarity: float = Settings.duplicate_similarity,
+                 period_filter: bool = Settings.period_filter, period_weight: float = Settings.period_weight,
+                 recency_weight: float = Settings.recency_weight, rrf_k: float = Settings.rrf_k,
+                 max_per_article: int = Settings.max_per_article) -> None:
         self.store = store
         self.embedder = embedder
-        self.settings = settings
-        self.reranker = CrossEncoderReranker(settings.reranker, settings.device) if settings.reranker else None
+        self.reranker = reranker
+        self.rerank_candidates = rerank_candidates
+        self.duplicate_similarity = duplicate_similarity
+        self.period_filter = period_filter
+        self.period_weight = period_weight
+        self.recency_weight = recency_weight
+        self.rrf_k = rrf_k
+        self.max_per_article = max_per_article
 
-    def _passages(self, ranked: Ranked, vector: np.ndarray) -> tuple[list[Passage], np.ndarray]:
+    def search(self, query: str, k: int, filters: Mapping[str, Any] | None = None, period: Period | None = None) -> list[Passage]:
+        where = parse_filters(filters)
+        vector = self.embedder.encode([query])
+        passages, vectors = self.candidates(query, vector, self.depth(k), where, period)
+        passages = collapse_duplicates(passages, vectors, self.duplicate_similarity)
+        passages = self.prefer_time(query, passages, period)
+        passages = self.rerank(query, passages)
+        return cap_per_article(passages, k, self.max_per_article)
+
+    def depth(self, k: int) -> int:
+        """How deep to rank: collapsing copies and capping articles need spare candidates."""
+        return max(3 * k, k + 10, self.rerank_candidates if self.reranker else 0)
+
+    def candidates(self, query: str, vector: np.ndarray, depth: int, where: Filter | None,
+                   period: Period | None) -> tuple[list[Passage], np.ndarray]:
+        """Passages from inside ``period`` (see ``within``); when it holds none (an undated corpus,
+        an as_of past the newest article), from the whole index as filtered by ``where``."""
+        if period is not None and self.period_filter:
+            passages, vectors = self.passages(self.rank(query, vector, depth, within(where, period)), vector)
+            if passages:
+                return passages, vectors
+        return self.passages(self.rank(query, vector, depth, where), vector)
+
+    def passages(self, ranked: Ranked, vector: np.ndarray) -> tuple[list[Passage], np.ndarray]:
+        """The ranked passages with their dense cosine to the query, and their stored vectors."""
         ids = [i for i, _ in ranked]
         passages = self.store.passages(ids, [s for _, s in ranked])
         found = [p.chunk_id for p in passages]
@@ -87,66 +128,70 @@ class _Base:
         similarities = stored @ vector[0] if found else []
         return [replace(p, similarity=float(sim)) for p, sim in zip(passages, similarities)], stored
 
-    def search(self, query: str, k: int, filters: Mapping[str, Any] | None = None, period: Period | None = None) -> list[Passage]:
-        where = parse_filters(filters)
-        vector = self.embedder.encode([query])
-        # Rank deeper than k: collapsing copies and capping articles need spare candidates.
-        depth = max(3 * k, k + 10, self.settings.rerank_candidates if self.reranker else 0)
-        passages, vectors = self._ranked(query, vector, depth, where, period)
-        passages = collapse_duplicates(passages, vectors, self.settings.duplicate_similarity)
+    def prefer_time(self, query: str, passages: list[Passage], period: Period | None) -> list[Passage]:
+        """Boost passages inside ``period``, and the newest when the question asks for the latest."""
         if period is not None:
-            passages = prefer_period(passages, period, self.settings.period_weight, self._fuse)
+            passages = prefer_period(passages, period, self.period_weight, self.fuse)
         if asks_for_latest(query) or (period is not None and period.latest):
-            passages = prefer_recent(passages, self.settings.recency_weight, self._fuse)
-        if self.reranker:
-            top = self.settings.rerank_candidates
-            passages = self.reranker.rerank(query, passages[:top]) + passages[top:]
-        return cap_per_article(passages, k, self.settings.max_per_article)
+            passages = prefer_recent(passages, self.recency_weight, self.fuse)
+        return passages
 
-    def _ranked(self, query: str, vector: np.ndarray, depth: int, where: Filter | None, period: Period | None):
-        """Passages from inside ``period`` (see ``within``); when it holds none (an undated corpus,
-        an as_of past the newest article), from the whole index as filtered by ``where``."""
-        if period is not None and self.settings.period_filter:
-            passages, vectors = self._passages(self.rank(query, vector, depth, within(where, period)), vector)
-            if passages:
-                return passages, vectors
-        return self._passages(self.rank(query, vector, depth, where), vector)
+    def rerank(self, query: str, passages: list[Passage]) -> list[Passage]:
+        if not self.reranker:
+            return passages
+        top = self.rerank_candidates
+        return self.reranker.rerank(query, passages[:top]) + passages[top:]
 
-    def _fuse(self, rankings: list[list[int]], weights: list[float]) -> Ranked:
-        return reciprocal_rank_fusion(rankings, weights, self.settings.rrf_k)
+    def fuse(self, rankings: list[list[int]], weights: list[float]) -> Ranked:
+        return reciprocal_rank_fusion(rankings, weights, self.rrf_k)
 
     def rank(self, query: str, vector: np.ndarray, k: int, where: Filter | None) -> Ranked:
+        """The store's ranking of the ``k`` best chunks: each subclass's one job."""
         raise NotImplementedError
 
 
-class DenseRetriever(_Base):
+class DenseRetriever(RankedRetriever):
     """Cosine similarity of normalised embeddings (inner product over unit vectors)."""
 
     def rank(self, query, vector, k, where):
         return self.store.dense(vector, k, where)
 
 
-class LexicalRetriever(_Base):
+class LexicalRetriever(RankedRetriever):
     """BM25 over the chunk texts (title included)."""
 
     def rank(self, query, vector, k, where):
         return self.store.lexical(query, k, where)
 
 
-class HybridRetriever(_Base):
+class HybridRetriever(RankedRetriever):
     """Reciprocal-rank fusion of the dense and BM25 rankings of ``fusion_candidates`` each."""
 
+    def __init__(self, store: Store, embedder: Embedder, *, dense_weight: float = Settings.dense_weight,
+                 lexical_weight: float = Settings.lexical_weight,
+                 fusion_candidates: int = Settings.fusion_candidates, **shared: Any) -> None:
+        super().__init__(store, embedder, **shared)
+        self.weights = (dense_weight, lexical_weight)
+        self.fusion_candidates = fusion_candidates
+
     def rank(self, query, vector, k, where):
-        weights = (self.settings.dense_weight, self.settings.lexical_weight)
-        depth = max(k, self.settings.fusion_candidates)
-        return self.store.hybrid(query, vector, k, depth, where, weights, self.settings.rrf_k)
+        depth = max(k, self.fusion_candidates)
+        return self.store.hybrid(query, vector, k, depth, where, self.weights, self.rrf_k)
 
 
 RETRIEVERS = {"dense": DenseRetriever, "bm25": LexicalRetriever, "hybrid": HybridRetriever}
+# The settings every ranked retriever takes as keyword parameters.
+SHARED_OPTIONS = ("rerank_candidates", "duplicate_similarity", "period_filter", "period_weight", "recency_weight",
+                  "rrf_k", "max_per_article")
 
 
 def make_retriever(name: str, store: Store, embedder: Embedder, settings: Settings) -> Retriever:
-    """The retriever called ``name``; an unknown name lists the choices."""
+    """The retriever called ``name``, its keyword parameters taken from ``settings``; an unknown name lists the choices."""
     if name not in RETRIEVERS:
         raise UserError(f"unknown retriever {name!r}; choose from: {', '.join(RETRIEVERS)}")
-    return RETRIEVERS[name](store, embedder, settings)
+    options = {key: getattr(settings, key) for key in SHARED_OPTIONS}
+    if name == "hybrid":
+        options.update(dense_weight=settings.dense_weight, lexical_weight=settings.lexical_weight,
+                       fusion_candidates=settings.fusion_candidates)
+    reranker = CrossEncoderReranker(settings.reranker, settings.device) if settings.reranker else None
+    return RETRIEVERS[name](store, embedder, reranker=reranker, **options)
