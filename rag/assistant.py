@@ -11,20 +11,21 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
 from rag.answer.composer import abstention, make_composer
+from rag.answer.protocols import QueryRewriter, StreamingComposer
 from rag.embed.embedding import get_embedder
-from rag.errors import IndexMismatchError, UserError
-from rag.retrieve.followup import rewrite_query
+from rag.errors import UserError
+from rag.retrieve.followup import FollowupRewriter
 from rag.store.build import build_index
 from rag.retrieve.retrievers import make_retriever
-from rag.schema import Answer, Passage
+from rag.schema import Answer, Passage, Turn
 from rag.text.sentences import get_splitter
-from rag.settings import INDEX_KEYS, Settings, resolve
-from rag.store.local import Store, current_generation, open_store
+from rag.settings import INDEX_KEYS, Settings, override, resolve
+from rag.store.local import Store, check_manifest, current_generation, open_store
+from rag.store.manifest import index_settings
 from rag.text.terms import content_terms, stop_words
 from rag.retrieve.timeframe import Period, as_of_date, period_of
 
 MAX_QUESTION_CHARS = 4000
-Turn = tuple[str, str] | Mapping[str, str]
 
 
 def check_question(question: Any) -> str:
@@ -55,12 +56,9 @@ def check_k(k: Any) -> int:
 
 def _adopt_index_settings(settings: Settings, manifest: dict[str, Any], explicit: set[str], index_dir: Path) -> Settings:
     """Take the index's model and chunking unless the caller asked for others (then refuse)."""
+    asked = {k: v for k, v in index_settings(settings).items() if k in explicit}
+    check_manifest(manifest, index_dir, asked)
     built = manifest.get("settings", {})
-    asked = {k: v for k, v in settings.index_settings().items() if k in explicit}
-    differing = {k: (built.get(k), v) for k, v in asked.items() if built.get(k) != v}
-    if differing:
-        detail = ", ".join(f"{k}: index has {old!r}, asked for {new!r}" for k, (old, new) in differing.items())
-        raise IndexMismatchError(f"index {index_dir} was built with other settings ({detail}); rebuild it with: rag index CORPUS --index {index_dir}")
     return replace(settings, **{k: v for k, v in built.items() if k in INDEX_KEYS})
 
 
@@ -80,14 +78,18 @@ class Assistant:
         self.composer = make_composer(settings.composer, self.embedder, self.splitter, settings)
 
     @classmethod
-    def load(cls, index_dir: str | Path = "index", **settings: Any) -> "Assistant":
-        """Open a built index on the store its manifest names; ``settings`` override defaults
-        (model, chunking and store must match the index; ``milvus_uri`` may point elsewhere)."""
-        config = settings.pop("settings", None) or resolve(**settings)
+    def load(cls, index_dir: str | Path = "index", *, settings: Settings | None = None, **overrides: Any) -> "Assistant":
+        """Open a built index on the store its manifest names. ``settings`` (default: ``rag.resolve()``)
+        with ``overrides`` applied; model, chunking and store must match the index (``milvus_uri``
+        may point elsewhere).
+
+        >>> Assistant.load("index", k=8)  # doctest: +SKIP
+        """
+        config = resolve(**overrides) if settings is None else override(settings, **overrides)
         store = open_store(index_dir, settings=config)
         # Index settings the caller chose (arguments, config file or environment) must match the index.
         defaults = Settings()
-        explicit = {k for k, v in settings.items() if v is not None}
+        explicit = {k for k, v in overrides.items() if v is not None}
         explicit |= {k for k in INDEX_KEYS if getattr(config, k) != getattr(defaults, k)}
         return cls(store, _adopt_index_settings(config, store.manifest, explicit, Path(index_dir)))
 
@@ -187,18 +189,20 @@ class Assistant:
         unknown = self._answerable(question, query, passages)
         if unknown is not None:
             return _pieces(unknown)
-        stream = getattr(self.composer, "stream", None)
-        if stream is not None:
-            return stream(question, passages, query=query)
+        if isinstance(self.composer, StreamingComposer):
+            return self.composer.stream(question, passages, query=query)
         return _pieces(self.composer.compose(question, passages, query=query))
 
     def query_for(self, question: str, history: Sequence[Turn] | None = None) -> str:
         """The retrieval query for ``question`` in the context of ``history`` (shown as ``Answer.query``).
 
-        A composer with a ``rewrite`` method (the LLM writer) rewrites follow-ups itself."""
+        A composer that is also a ``QueryRewriter`` (the LLM writer) rewrites follow-ups itself."""
         question = check_question(question)
-        rewrite = getattr(self.composer, "rewrite", None)
-        return rewrite(question, history) if rewrite is not None else rewrite_query(question, history)
+        return self.rewriter().rewrite(question, history)
+
+    def rewriter(self) -> QueryRewriter:
+        """Who rewrites follow-ups: the composer when it declares it can, else the rule-based rewriter."""
+        return self.composer if isinstance(self.composer, QueryRewriter) else FollowupRewriter()
 
 
 def _pieces(answer: Answer) -> Iterator[str | Answer]:

@@ -113,14 +113,6 @@ class Settings:
     llm_timeout: float = 30.0
     llm_context_tokens: int = 1500
 
-    def index_settings(self) -> dict[str, Any]:
-        """The settings an index is built with (``backend`` "auto" resolved); a mismatch on load means rebuild."""
-        from rag.embed.embedding import concrete_backend
-
-        chosen = {key: getattr(self, key) for key in INDEX_KEYS}
-        chosen["backend"] = concrete_backend(self.model, self.backend)
-        return chosen
-
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
@@ -183,6 +175,15 @@ def resolve(config: str | Path | None = None, env: Mapping[str, str] | None = No
     layered.update(_from_env(env))
     layered.update(_known({k: v for k, v in overrides.items() if v is not None}, "arguments"))
     return replace(Settings(), **layered)
+
+
+def override(settings: Settings, **overrides: Any) -> Settings:
+    """``settings`` with ``overrides`` applied (None values ignored; unknown names are user errors).
+
+    >>> override(Settings(), k=3).k
+    3
+    """
+    return replace(settings, **_known({k: v for k, v in overrides.items() if v is not None}, "arguments"))
 
 
 def env_value(name: str, env: Mapping[str, str] | None = None) -> str | None:

@@ -29,8 +29,7 @@ from typing import Sequence
 
 from rag.answer.answer_types import expected_kinds
 from rag.answer.entities import answer_entities, covered, question_constraints
-from rag.retrieve.followup import names
-from rag.text.terms import content_terms
+from rag.text.terms import content_terms, names
 
 MODEL_FILE = Path(__file__).with_name("abstention.json")
 FEATURES = ("sentence_similarity", "passage_similarity", "relevance", "sentence_terms", "passage_terms",

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from typing import Protocol
 
 import numpy as np
 
 from rag.answer.abstention import AbstentionModel, expected_answer_present, features, shipped_model
 from rag.answer.answer_types import expected_kinds
+from rag.answer.protocols import Composer
 from rag.embed.embedding import Embedder
 from rag.answer.entities import Entity, answer_entities
 from rag.errors import UserError
@@ -34,11 +34,6 @@ SENTENCE_WEIGHT, PASSAGE_WEIGHT, TERMS_WEIGHT, TYPE_WEIGHT = 0.5, 0.3, 0.2, 0.1
 REDUNDANT = 0.9
 # The answer sentence is looked for among this many best sentences (each is entity-tagged).
 ANSWER_WINDOW = 5
-
-
-class Composer(Protocol):
-    def compose(self, question: str, passages: list[Passage]) -> Answer:
-        """An answer to ``question`` built from ``passages``."""
 
 
 @dataclass(frozen=True)
@@ -186,7 +181,7 @@ class ExtractiveComposer:
         model = self.abstention_model()
         return None if model is None else model.probability(self.signals(question, ranked, passages))
 
-    def compose(self, question: str, passages: list[Passage], query: str = "") -> Answer:
+    def compose(self, question: str, passages: list[Passage], *, query: str = "") -> Answer:
         found = candidates(passages, self.splitter)
         if not found:
             return abstention(question, passages, query)

@@ -374,14 +374,14 @@ class LLMComposer:
 
     # -- answering ----------------------------------------------------------------
 
-    def compose(self, question: str, passages: list[Passage], query: str = "") -> Answer:
+    def compose(self, question: str, passages: list[Passage], *, query: str = "") -> Answer:
         answer = None
-        for item in self.stream(question, passages, query):
+        for item in self.stream(question, passages, query=query):
             answer = item
         assert isinstance(answer, Answer)
         return answer
 
-    def stream(self, question: str, passages: list[Passage], query: str = "") -> Iterator[str | Answer]:
+    def stream(self, question: str, passages: list[Passage], *, query: str = "") -> Iterator[str | Answer]:
         """The model's text deltas as they arrive, then the checked ``Answer``."""
         fallback = self.extractive.compose(question, passages, query=query)
         if fallback.abstained:  # nothing relevant retrieved: no model can cite its way out

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Mapping, Sequence
 
-from rag.text.terms import STOPWORDS, content_terms
+from rag.text.terms import STOPWORDS, content_terms, names
 
 # Words that point back at something said before.
 ANAPHORA = frozenset(
@@ -23,8 +23,6 @@ ELLIPSIS = re.compile(r"^\s*(and|but|also|what about|how about|and what about|so
 DEFINITE_BACKREF = re.compile(r"\bthe (same|company|firm|group|film|show|team|club|player|man|woman|country|city|town|"
                               r"deal|case|report|event|plan|bill|game|album|band|minister|official|delegation|visit|"
                               r"article|story|centre|center|unit|ministry|government|side|match)\b", re.I)
-NAME = re.compile(r"\b(?:[A-Z][\w’'.-]*[A-Za-z0-9]|[A-Z])(?:\s+(?:of|de|la|van|von|al|the)?\s*[A-Z][\w’'.-]*[A-Za-z0-9])*")
-NUMBER = re.compile(r"\b\d[\d,.]*(?:%|bn|m|k)?\b")
 # A question with at least this many content terms of its own and no pointer back stands alone.
 SELF_CONTAINED_TERMS = 4
 CARRIED_TURNS = 2
@@ -36,21 +34,6 @@ def turn_text(turn: tuple[str, str] | Mapping[str, str]) -> tuple[str, str]:
         return str(turn.get("question") or ""), str(turn.get("answer") or "")
     question, answer = turn
     return str(question or ""), str(answer or "")
-
-
-def names(text: str) -> list[str]:
-    """Capitalised phrases not at the start of a sentence, acronyms, and numbers: what a turn is about."""
-    found = []
-    for match in NAME.finditer(text):
-        words = match.group().split()
-        while words and words[0].lower() in STOPWORDS:
-            words.pop(0)  # "The Chimyon Centre", "Which Uzbek": capitalised by position, not a name
-        before = text[: match.start()].rstrip()
-        sentence_start = not before or before[-1] in ".?!:\"“”\n"
-        if not words or (sentence_start and len(words) == 1 and words[0] == match.group() and not words[0].isupper()):
-            continue  # "Meanwhile", "Traveling": a one-word capital at a sentence start is no name
-        found.append(" ".join(words))
-    return found + NUMBER.findall(text)
 
 
 def depends_on_history(question: str) -> bool:
@@ -84,3 +67,10 @@ def rewrite_query(question: str, history: Sequence[tuple[str, str] | Mapping[str
         asked, _ = turn_text(list(history)[-1])
         carried = [w for w in re.findall(r"\w+", asked) if content_terms(w)]
     return f"{question} {' '.join(carried)}".strip()
+
+
+class FollowupRewriter:
+    """The rule-based ``QueryRewriter``: a follow-up carries the names of the turns it leans on."""
+
+    def rewrite(self, question: str, history: Sequence[tuple[str, str] | Mapping[str, str]] | None) -> str:
+        return rewrite_query(question, history)

@@ -22,6 +22,7 @@ from rag.store.bm25 import PARAMS as LEXICAL_PARAMS
 from rag.embed.embedding import EmbeddingCache, embed_missing, get_embedder, text_hash
 from rag.ingest.formats import file_readers
 from rag.store.locking import index_writer
+from rag.store.manifest import index_settings
 from rag.ingest.reading import Corpus, read_corpus
 from rag.schema import Article, Chunk, IndexInfo, IndexReport
 from rag.text.sentences import get_splitter
@@ -56,7 +57,7 @@ def _previous(index_dir: Path, settings: Settings, target: dict[str, Any]) -> _P
     manifest = read_manifest(index_dir)
     if manifest is None:
         return _Previous({}, {}, False)
-    reusable = manifest.get("settings") == settings.index_settings() and manifest.get("store") == target
+    reusable = manifest.get("settings") == index_settings(settings) and manifest.get("store") == target
     if not reusable and manifest["store"].get("name") != "local":
         return _Previous({}, {}, False)  # another engine or place: everything is written afresh there
     try:
@@ -137,7 +138,7 @@ def _workers(settings: Settings, articles: int) -> int:
     """Processes to chunk with: one per core for large folders; one for small ones, and for torch
     (each worker would load the whole model to count its tokens: seconds and ~900 MB apiece)."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    if cores < 2 or articles < PARALLEL_MIN_ARTICLES or settings.index_settings()["backend"] == "torch":
+    if cores < 2 or articles < PARALLEL_MIN_ARTICLES or index_settings(settings)["backend"] == "torch":
         return 1
     return min(cores, 8)
 
@@ -204,7 +205,7 @@ def _counts(articles: list[Article], previous: dict[str, str]) -> dict[str, int]
 
 def _manifest(settings: Settings, dimension: int, articles: list[Article], chunks: int, corpus_dir: Path) -> dict[str, Any]:
     return {
-        "settings": settings.index_settings(),
+        "settings": index_settings(settings),
         "dimension": dimension,
         "lexical": LEXICAL_PARAMS,
         "corpus_fingerprint": _fingerprint(articles),

@@ -48,3 +48,23 @@ def content_terms(text: str) -> list[str]:
     ['troop', 'train', 'centr']
     """
     return _stemmer().stemWords([w for w in _words(text) if w and w not in STOPWORDS])
+
+
+# Names and numbers: what a turn or an answer is about (follow-up rewriting, abstention signals).
+NAME = re.compile(r"\b(?:[A-Z][\w’'.-]*[A-Za-z0-9]|[A-Z])(?:\s+(?:of|de|la|van|von|al|the)?\s*[A-Z][\w’'.-]*[A-Za-z0-9])*")
+NUMBER = re.compile(r"\b\d[\d,.]*(?:%|bn|m|k)?\b")
+
+
+def names(text: str) -> list[str]:
+    """Capitalised phrases not at the start of a sentence, acronyms, and numbers: what a turn is about."""
+    found = []
+    for match in NAME.finditer(text):
+        words = match.group().split()
+        while words and words[0].lower() in STOPWORDS:
+            words.pop(0)  # "The Chimyon Centre", "Which Uzbek": capitalised by position, not a name
+        before = text[: match.start()].rstrip()
+        sentence_start = not before or before[-1] in ".?!:\"“”\n"
+        if not words or (sentence_start and len(words) == 1 and words[0] == match.group() and not words[0].isupper()):
+            continue  # "Meanwhile", "Traveling": a one-word capital at a sentence start is no name
+        found.append(" ".join(words))
+    return found + NUMBER.findall(text)

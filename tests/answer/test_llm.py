@@ -354,7 +354,7 @@ def test_follow_up_rewrite_falls_back_to_the_rules_when_the_llm_is_down(assistan
     assistant = reconfigured(assistants[0], llm_base_url=f"http://127.0.0.1:{free_port()}/v1")
     history = [("Who cut the ribbon at the new harbour in Port Elms?", "Mayor Ada Quill cut the ribbon. [1]")]
     query = assistant.query_for("How much did it cost?", history)
-    assert query == rag.assistant.rewrite_query("How much did it cost?", history)
+    assert query == rag.retrieve.followup.rewrite_query("How much did it cost?", history)
 
 
 def test_extractive_ask_stream_yields_pieces_then_the_answer(assistants):

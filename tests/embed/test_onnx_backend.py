@@ -10,6 +10,7 @@ from rag.errors import UserError
 from rag.embed.onnx_backend import OnnxEmbedder, _check_exportable
 from rag.ingest.reading import read_corpus
 from rag.settings import Settings
+from rag.store.manifest import index_settings
 from tests.conftest import SEEDS
 
 MODEL = "all-MiniLM-L6-v2"
@@ -19,7 +20,7 @@ def test_unknown_backend_lists_the_choices():
     with pytest.raises(UserError, match="torch, onnx, onnx-int8"):
         get_embedder(MODEL, "cpu", "tensorrt")
     with pytest.raises(UserError, match="unknown embedding backend 'tensorrt'"):
-        Settings(backend="tensorrt").index_settings()  # before any index is compared with it
+        index_settings(Settings(backend="tensorrt"))  # before any index is compared with it
 
 
 def test_hashing_ignores_the_backend():
@@ -28,7 +29,7 @@ def test_hashing_ignores_the_backend():
 
 def test_auto_backend_is_onnx_int8_for_an_exportable_folder_and_torch_otherwise(tmp_path):
     assert concrete_backend(MODEL, "auto") == "onnx-int8"
-    assert Settings(backend="auto").index_settings()["backend"] == "onnx-int8", "an index records what ran"
+    assert index_settings(Settings(backend="auto"))["backend"] == "onnx-int8", "an index records what ran"
     assert concrete_backend("sentence-transformers/all-mpnet-base-v2", "auto") == "torch", "a hub name"
     assert concrete_backend(str(tmp_path), "auto") == "torch", "a folder that is no exportable model"
     assert concrete_backend(MODEL, "torch") == "torch" and concrete_backend("hashing", "auto") == "auto"
