@@ -17,7 +17,7 @@ from rag.errors import UserError
 from rag.retrieve.followup import FollowupRewriter
 from rag.store.build import build_index
 from rag.retrieve.retrievers import make_retriever
-from rag.schema import Answer, Passage, Turn
+from rag.schema import Answer, Article, Passage, Turn
 from rag.text.sentences import get_splitter
 from rag.settings import INDEX_KEYS, Settings, override, resolve
 from rag.store.local import Store, check_manifest, current_generation, open_store
@@ -102,6 +102,18 @@ class Assistant:
     def close(self) -> None:
         self.store.close()
 
+    def article(self, doc_id: str) -> Article | None:
+        """The stored article ``doc_id`` (its text is what citations' offsets point into), or None."""
+        return self.store.article(doc_id)
+
+    def passage_spans(self) -> dict[str, list[tuple[int, int]]]:
+        """The character spans ``(start, end)`` of every stored passage, by doc id, in article order."""
+        return {doc: [(row.start, row.end) for row in rows] for doc, rows in self.store.stored_chunks().items()}
+
+    def index_settings(self) -> dict[str, Any]:
+        """The settings the index was built with (model, backend, tokenizer, chunking, store)."""
+        return dict(self.store.manifest.get("settings") or {})
+
     def is_current(self) -> bool:
         """False once a newer generation of the index went live (``rag index``, ``rag add``, ``rag watch``)."""
         return current_generation(self.store.index_dir) in (None, self.store.generation.name)
@@ -165,8 +177,28 @@ class Assistant:
         ``as_of`` is the day the question is asked on (default: the ``as_of`` setting, else today):
         "yesterday", "last month" or "the latest" are read against it."""
         question = check_question(question)
+        query, passages = self.retrieve(question, history, k, filters, as_of)
+        return self.answer(question, query, passages)
+
+    def retrieve(
+        self,
+        question: str,
+        history: Sequence[Turn] | None = None,
+        k: int | None = None,
+        filters: Mapping[str, Any] | None = None,
+        as_of: str | date | None = None,
+    ) -> tuple[str, list[Passage]]:
+        """``ask``'s first half: the retrieval query for ``question`` after ``history``, and its passages.
+
+        >>> query, passages = assistant.retrieve("Which centre did he tour?", history)  # doctest: +SKIP
+        """
+        question = check_question(question)
         query = self.query_for(question, history)
-        passages = self._retrieve(question, query, k, filters, as_of)
+        return query, self._retrieve(question, query, k, filters, as_of)
+
+    def answer(self, question: str, query: str, passages: list[Passage]) -> Answer:
+        """``ask``'s second half: the cited answer to ``question`` from ``passages`` found with ``query``."""
+        question = check_question(question)
         return self._answerable(question, query, passages) or self.composer.compose(question, passages, query=query)
 
     def ask_stream(
@@ -184,8 +216,7 @@ class Assistant:
         The question is checked and the passages retrieved before this returns.
         """
         question = check_question(question)
-        query = self.query_for(question, history)
-        passages = self._retrieve(question, query, k, filters, as_of)
+        query, passages = self.retrieve(question, history, k, filters, as_of)
         unknown = self._answerable(question, query, passages)
         if unknown is not None:
             return _pieces(unknown)
