@@ -5,7 +5,8 @@
 >>> rag.ask("How many troops train at the Chimyon centre each year?").text  # doctest: +SKIP
 """
 
-from rag.assistant import Assistant, Chat, ask
+from rag.answer.protocols import Composer, QueryRewriter, StreamingComposer
+from rag.assistant import MAX_QUESTION_CHARS, Assistant, Chat, ask, composer_names, retriever_names
 from rag.errors import IndexBusyError, IndexMismatchError, UserError
 from rag.ingest.fetching import AddReport, AddResult, add, saved_articles
 from rag.store.build import build_index, index_info, plan_index
@@ -14,6 +15,7 @@ from rag.settings import Settings, resolve
 from rag.retrieve.timeframe import Period, as_of_date, period_of
 
 __all__ = [
+    "MAX_QUESTION_CHARS",
     "AddReport",
     "AddResult",
     "Answer",
@@ -22,21 +24,26 @@ __all__ = [
     "Chat",
     "Chunk",
     "Citation",
+    "Composer",
     "IndexBusyError",
     "IndexInfo",
     "IndexMismatchError",
     "IndexReport",
     "Passage",
     "Period",
+    "QueryRewriter",
     "Settings",
+    "StreamingComposer",
     "UserError",
     "add",
     "as_of_date",
     "ask",
     "build_index",
+    "composer_names",
     "index_info",
     "period_of",
     "plan_index",
     "resolve",
+    "retriever_names",
     "saved_articles",
 ]

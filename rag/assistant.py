@@ -10,13 +10,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
-from rag.answer.composer import abstention, make_composer
+from rag.answer.composer import COMPOSERS, abstention, make_composer
 from rag.answer.protocols import QueryRewriter, StreamingComposer
 from rag.embed.embedding import get_embedder
 from rag.errors import UserError
 from rag.retrieve.followup import FollowupRewriter
 from rag.store.build import build_index
-from rag.retrieve.retrievers import make_retriever
+from rag.retrieve.retrievers import RETRIEVERS, make_retriever
 from rag.schema import Answer, Article, Passage, Turn
 from rag.text.sentences import get_splitter
 from rag.settings import INDEX_KEYS, Settings, override, resolve
@@ -26,6 +26,24 @@ from rag.text.terms import content_terms, stop_words
 from rag.retrieve.timeframe import Period, as_of_date, period_of
 
 MAX_QUESTION_CHARS = 4000
+
+
+def retriever_names() -> list[str]:
+    """The retrievers a ``retriever`` setting may name.
+
+    >>> retriever_names()
+    ['dense', 'bm25', 'hybrid']
+    """
+    return list(RETRIEVERS)
+
+
+def composer_names() -> list[str]:
+    """The composers a ``composer`` setting may name.
+
+    >>> composer_names()
+    ['extractive', 'llm']
+    """
+    return list(COMPOSERS)
 
 
 def check_question(question: Any) -> str:

@@ -250,16 +250,15 @@ def error_html(message: str) -> str:
     return f'<div class="rag-answer rag-error"><p class="rag-text">{esc(message)}</p></div>'
 
 
-def stats_html(manifest: dict | None, index_dir: str, corpus_dir: str | None) -> str:
-    """What is indexed, from the manifest: articles, chunks, model, last build, folders."""
-    if not manifest:
+def stats_html(info: rag.IndexInfo | None, index_dir: str, corpus_dir: str | None) -> str:
+    """What is indexed (``rag.index_info``): articles, chunks, model, last build, folders."""
+    if info is None:
         return f'<div class="rag-empty">No index in {esc(index_dir)} yet.</div>'
-    model = (manifest.get("settings") or {}).get("model", "unknown")
     rows = [
-        ("Articles", manifest.get("articles", "?")),
-        ("Chunks", manifest.get("chunks", "?")),
-        ("Embedding model", model),
-        ("Last build", str(manifest.get("built_at", "unknown")).replace("T", " ")),
+        ("Articles", info.articles),
+        ("Chunks", info.chunks),
+        ("Embedding model", info.settings.get("model", "unknown")),
+        ("Last build", (info.built_at or "unknown").replace("T", " ")),
         ("Index folder", index_dir),
         ("Corpus folder", corpus_dir or "none (start with --corpus DIR to add articles)"),
     ]
