@@ -9,12 +9,14 @@ from rag.answer.protocols import Composer, QueryRewriter, StreamingComposer
 from rag.assistant import MAX_QUESTION_CHARS, Assistant, Chat, ask, composer_names, retriever_names
 from rag.errors import IndexBusyError, IndexMismatchError, UserError
 from rag.ingest.fetching import AddReport, AddResult, add, saved_articles
+from rag.ingest.reading import article_suffixes
 from rag.store.build import build_index, index_info, plan_index
 from rag.schema import Answer, Article, Chunk, Citation, IndexInfo, IndexReport, Passage
-from rag.settings import Settings, resolve
+from rag.settings import DEFAULT_INDEX, Settings, resolve
 from rag.retrieve.timeframe import Period, as_of_date, period_of
 
 __all__ = [
+    "DEFAULT_INDEX",
     "MAX_QUESTION_CHARS",
     "AddReport",
     "AddResult",
@@ -36,6 +38,7 @@ __all__ = [
     "StreamingComposer",
     "UserError",
     "add",
+    "article_suffixes",
     "as_of_date",
     "ask",
     "build_index",

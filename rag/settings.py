@@ -17,6 +17,9 @@ from rag.errors import UserError
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 CONFIG_FILE = "rag.toml"
+# Where the CLI looks when no folder is named: the index, and the articles of a new one.
+DEFAULT_INDEX = "index"
+DEFAULT_CORPUS = "seeds"
 # The settings that shape an index: a mismatch on load means rebuild.
 INDEX_KEYS = ("model", "backend", "tokenizer", "sentence_splitter", "chunk_tokens", "chunk_overlap", "store")
 ENV_PREFIX = "RAG_"

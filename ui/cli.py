@@ -9,7 +9,7 @@ from pathlib import Path
 
 import rag
 
-DEFAULT_INDEX = "index"
+DEFAULT_INDEX = rag.DEFAULT_INDEX
 
 
 def parse_auth(value: str | None) -> tuple[str, str] | None:

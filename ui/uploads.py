@@ -23,7 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
-ALLOWED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".json", ".jsonl", ".csv", ".tsv", ".pdf", ".docx")
+import rag
+
+ALLOWED_SUFFIXES = rag.article_suffixes()
 # Binary formats (read from their bytes by rag.ingest.formats): checked by their signature instead.
 SIGNATURES = {".pdf": b"%PDF-", ".docx": b"PK\x03\x04"}
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024

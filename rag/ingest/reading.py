@@ -228,6 +228,15 @@ def _file_readers(readers: Mapping[str, FileReader] | None) -> Mapping[str, File
     return file_readers()
 
 
+def article_suffixes() -> tuple[str, ...]:
+    """The file suffixes read as articles: text formats, then those with their own reader.
+
+    >>> article_suffixes()[:3]
+    ('.txt', '.md', '.markdown')
+    """
+    return (*ARTICLE_SUFFIXES, *_file_readers(None))
+
+
 def _inside(path: Path, root: Path) -> bool:
     return path.resolve().is_relative_to(root.resolve())
 

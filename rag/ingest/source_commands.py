@@ -7,10 +7,9 @@ import sys
 import time
 
 from rag.ingest.fetching import AddResult, FetchPolicy, add
-from rag.settings import resolve
+from rag.settings import DEFAULT_INDEX, resolve
 from rag.ingest.watching import WatchPlan, parse_interval, watch
 
-DEFAULT_INDEX = "index"
 
 
 def _print_result(result: AddResult) -> None:
