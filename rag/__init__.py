@@ -13,6 +13,7 @@ from rag.ingest.reading import article_suffixes
 from rag.store.build import build_index, index_info, plan_index
 from rag.schema import Answer, Article, Chunk, Citation, IndexInfo, IndexReport, Passage
 from rag.settings import DEFAULT_INDEX, Settings, resolve
+from rag.text.markers import link_markers, strip_markers
 from rag.retrieve.timeframe import Period, as_of_date, period_of
 
 __all__ = [
@@ -44,9 +45,11 @@ __all__ = [
     "build_index",
     "composer_names",
     "index_info",
+    "link_markers",
     "period_of",
     "plan_index",
     "resolve",
     "retriever_names",
     "saved_articles",
+    "strip_markers",
 ]

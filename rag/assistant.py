@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import operator
-import re
 import threading
 from dataclasses import replace
 from datetime import date
@@ -18,6 +17,7 @@ from rag.retrieve.followup import FollowupRewriter
 from rag.store.build import build_index
 from rag.retrieve.retrievers import RETRIEVERS, make_retriever
 from rag.schema import Answer, Article, Passage, Turn
+from rag.text.markers import marker_pieces
 from rag.text.sentences import get_splitter
 from rag.settings import INDEX_KEYS, Settings, override, resolve
 from rag.store.local import Store, check_manifest, current_generation, open_store
@@ -256,7 +256,7 @@ class Assistant:
 
 def _pieces(answer: Answer) -> Iterator[str | Answer]:
     """A composed answer as sentence-sized pieces (each up to its ``[n]``), then the answer."""
-    yield from (piece for piece in re.split(r"(?<=\])(?= )", answer.text) if piece)
+    yield from marker_pieces(answer.text)
     yield answer
 
 

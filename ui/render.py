@@ -15,7 +15,6 @@ from typing import Callable, Iterable, Iterator, Sequence
 import rag
 
 CONTEXT_CHARS = 360  # at most this much context each side of a highlighted quote
-MARKER = re.compile(r"\[(\d+)\]")
 # Levels of a passage's cosine similarity to the question. With all-MiniLM-L6-v2 a passage that
 # answers a news question mostly scores 0.5-0.75 and an unrelated one under 0.3.
 MATCH_LEVELS = ((0.5, "strong match"), (0.3, "partial match"), (float("-inf"), "weak match"))
@@ -125,9 +124,9 @@ def answer_text_html(text: str, first: rag.Citation | None = None) -> str:
     the answer span of the ``first`` citation in bold when the text opens with its quote."""
     span = answer_span(first) if first is not None and text.startswith(first.quote) else None
     if span is None:
-        return MARKER.sub(r'<sup class="rag-cite">[\1]</sup>', esc(text))
+        return rag.link_markers(esc(text))
     rest = text[len(first.quote):]
-    return with_answer_span(first.quote, span) + MARKER.sub(r'<sup class="rag-cite">[\1]</sup>', esc(rest))
+    return with_answer_span(first.quote, span) + rag.link_markers(esc(rest))
 
 
 def citation_card(citation: rag.Citation, article_text: str | None) -> str:

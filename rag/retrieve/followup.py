@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 from typing import Mapping, Sequence
 
-from rag.text.terms import STOPWORDS, content_terms, names
+from rag.text.markers import strip_markers
+from rag.text.terms import content_terms, names
 
 # Words that point back at something said before.
 ANAPHORA = frozenset(
@@ -44,10 +45,6 @@ def depends_on_history(question: str) -> bool:
     return len(content_terms(question)) < SELF_CONTAINED_TERMS and not names(question)
 
 
-def _strip_markers(answer: str) -> str:
-    return re.sub(r"\s*\[\d+\]", "", answer)
-
-
 def rewrite_query(question: str, history: Sequence[tuple[str, str] | Mapping[str, str]] | None) -> str:
     """The retrieval query for ``question`` after ``history`` (oldest turn first).
 
@@ -60,7 +57,7 @@ def rewrite_query(question: str, history: Sequence[tuple[str, str] | Mapping[str
     carried: list[str] = []
     for turn in list(history)[-CARRIED_TURNS:][::-1]:
         asked, answered = turn_text(turn)
-        for phrase in names(asked) + names(_strip_markers(answered))[:4]:
+        for phrase in names(asked) + names(strip_markers(answered))[:4]:
             if phrase not in carried and not set(content_terms(phrase)) <= own:
                 carried.append(phrase)
     if not carried:  # nothing named before: fall back on the last question's key terms
