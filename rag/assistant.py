@@ -9,7 +9,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
-from rag.answer.composer import COMPOSERS, abstention, make_composer
+from rag.answer.composer import abstention
+from rag.answer.factory import COMPOSERS, make_composer
 from rag.answer.protocols import QueryRewriter, StreamingComposer
 from rag.embed.embedding import get_embedder
 from rag.errors import UserError

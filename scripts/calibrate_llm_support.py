@@ -86,7 +86,8 @@ def passes(entities) -> None:
     """How many faithful and invented claims rag/answer/llm.py's support check passes against the seeds."""
     from dataclasses import replace
 
-    from rag.answer.llm import Claim, LLMComposer
+    from rag.answer.claims import Claim
+    from rag.answer.llm import LLMComposer
     from rag.schema import Passage
     from rag.settings import Settings
 

@@ -14,10 +14,8 @@ import numpy as np
 
 from rag.answer.abstention import AbstentionModel, expected_answer_present, features, shipped_model
 from rag.answer.answer_types import expected_kinds
-from rag.answer.protocols import Composer
 from rag.embed.embedding import Embedder
 from rag.answer.entities import Entity, answer_entities
-from rag.errors import UserError
 from rag.schema import Answer, Citation, Passage
 from rag.text.sentences import SentenceSplitter
 from rag.settings import Settings
@@ -208,19 +206,3 @@ class ExtractiveComposer:
         text = " ".join(f"{c.quote} [{c.n}]" for c in citations)
         return Answer(question=question, text=text, citations=citations, passages=passages, query=query or question,
                       confidence=confidence, short=short)
-
-
-def _llm_composer(*args, **kwargs) -> Composer:
-    from rag.answer.llm import LLMComposer  # imported here: rag.answer.llm builds on this module
-
-    return LLMComposer(*args, **kwargs)
-
-
-COMPOSERS = {"extractive": ExtractiveComposer, "llm": _llm_composer}
-
-
-def make_composer(name: str, embedder: Embedder, splitter: SentenceSplitter, settings: Settings) -> Composer:
-    """The composer called ``name``; an unknown name lists the choices."""
-    if name not in COMPOSERS:
-        raise UserError(f"unknown composer {name!r}; choose from: {', '.join(COMPOSERS)}")
-    return COMPOSERS[name](embedder, splitter, settings)

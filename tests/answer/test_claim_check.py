@@ -8,7 +8,8 @@ import pytest
 
 from rag.answer.claim_check import fallback_entities, missing_entities
 from rag.embed.embedding import get_embedder
-from rag.answer.llm import Claim, LLMComposer
+from rag.answer.claims import Claim
+from rag.answer.llm import LLMComposer
 from rag.schema import Passage
 from rag.text.sentences import get_splitter
 from rag.settings import Settings

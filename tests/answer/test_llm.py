@@ -17,7 +17,9 @@ from typing import Callable
 import pytest
 
 import rag
-from rag.answer.llm import REWRITE_SYSTEM, UNSUPPORTED, ChatClient, LLMComposer, LLMUnavailable, _sse_data, split_claims
+from rag.answer.chat_client import ChatClient, LLMUnavailable, _sse_data
+from rag.answer.claims import split_claims
+from rag.answer.llm import REWRITE_SYSTEM, UNSUPPORTED, LLMComposer
 from rag.text.sentences import get_splitter
 from tests.conftest import TINY, write_corpus
 
