@@ -129,33 +129,35 @@ def answer_text_html(text: str, first: rag.Citation | None = None) -> str:
     return with_answer_span(first.quote, span) + rag.link_markers(esc(rest))
 
 
-def citation_card(citation: rag.Citation, article_text: str | None) -> str:
-    """A collapsible card for one citation: title, date/source, doc id, the quote in context."""
-    meta = _meta(citation.date, citation.source)
+def _card(summary: str, doc_id: str, start: int, end: int, context: str, *, meta: str = "",
+          cited: bool = False, is_open: bool = False) -> str:
+    """One collapsible card: its summary line, where the text is (doc id, offsets), the text itself."""
     return (
-        '<details class="rag-card">'
-        f'<summary><span class="rag-n">[{citation.n}]</span> <span class="rag-title">{esc(citation.title)}</span>'
-        + (f' <span class="rag-meta">{meta}</span>' if meta else "")
-        + "</summary>"
-        f'<div class="rag-doc">{esc(citation.doc_id)} · characters {citation.start}–{citation.end}</div>'
-        f'<blockquote class="rag-context">{quote_in_context(citation, article_text)}</blockquote>'
+        f'<details class="rag-card{" rag-cited" if cited else ""}"{" open" if is_open else ""}>'
+        f"<summary>{summary}</summary>"
+        f'<div class="rag-doc">{esc(doc_id)}{meta} · characters {start}–{end}</div>'
+        f'<blockquote class="rag-context">{context}</blockquote>'
         "</details>"
     )
+
+
+def _meta_span(date: str | None, source: str | None) -> str:
+    meta = _meta(date, source)
+    return f' <span class="rag-meta">{meta}</span>' if meta else ""
+
+
+def citation_card(citation: rag.Citation, article_text: str | None) -> str:
+    """A collapsible card for one citation: title, date/source, doc id, the quote in context."""
+    summary = (f'<span class="rag-n">[{citation.n}]</span> <span class="rag-title">{esc(citation.title)}</span>'
+               + _meta_span(citation.date, citation.source))
+    return _card(summary, citation.doc_id, citation.start, citation.end, quote_in_context(citation, article_text))
 
 
 def passage_card(passage: rag.Passage, rank: int) -> str:
     """A collapsible card for a retrieved passage (used for the closest passages of an abstention)."""
-    meta = _meta(passage.date, passage.source)
-    return (
-        '<details class="rag-card">'
-        f'<summary><span class="rag-n">{rank}.</span> <span class="rag-title">{esc(passage.title)}</span>'
-        f" {match_html(passage.similarity)}"
-        + (f' <span class="rag-meta">{meta}</span>' if meta else "")
-        + "</summary>"
-        f'<div class="rag-doc">{esc(passage.doc_id)} · characters {passage.start}–{passage.end}</div>'
-        f'<blockquote class="rag-context">{esc(passage.text.strip())}</blockquote>'
-        "</details>"
-    )
+    summary = (f'<span class="rag-n">{rank}.</span> <span class="rag-title">{esc(passage.title)}</span>'
+               f" {match_html(passage.similarity)}" + _meta_span(passage.date, passage.source))
+    return _card(summary, passage.doc_id, passage.start, passage.end, esc(passage.text.strip()))
 
 
 def answer_html(answer: rag.Answer, article: ArticleLookup, text: str | None = None, cards: bool = True) -> str:
@@ -233,14 +235,9 @@ def sources_html(answer: rag.Answer | None) -> str:
         badge = "".join(f'<span class="rag-badge">cited [{c.n}]</span>' for c in cites)
         body = highlight(p.text.strip("\n"), [(c.start - p.start, c.end - p.start) for c in cites])
         meta = " · " + _meta(p.date, p.source) if p.date or p.source else ""
-        rows.append(
-            f'<details class="rag-card{" rag-cited" if cites else ""}"{" open" if is_open else ""}>'
-            f'<summary><span class="rag-n">{rank}.</span> {match_html(p.similarity)} '
-            f'<span class="rag-title">{esc(p.title)}</span> {badge}</summary>'
-            f'<div class="rag-doc">{esc(p.doc_id)}{meta} · characters {p.start}–{p.end}</div>'
-            f'<blockquote class="rag-context">{body}</blockquote>'
-            "</details>"
-        )
+        summary = (f'<span class="rag-n">{rank}.</span> {match_html(p.similarity)} '
+                   f'<span class="rag-title">{esc(p.title)}</span> {badge}')
+        rows.append(_card(summary, p.doc_id, p.start, p.end, body, meta=meta, cited=bool(cites), is_open=is_open))
     rows.append("</div>")
     return "".join(rows)
 
