@@ -9,7 +9,7 @@ from rag.answer.protocols import Composer, QueryRewriter, StreamingComposer
 from rag.assistant import MAX_QUESTION_CHARS, Assistant, Chat, ask, composer_names, retriever_names
 from rag.errors import IndexBusyError, IndexMismatchError, UserError
 from rag.ingest.fetching import AddReport, AddResult, add, saved_articles
-from rag.ingest.reading import article_suffixes
+from rag.ingest.reading import article_suffixes, text_problem
 from rag.store.build import build_index, index_info, plan_index
 from rag.schema import Answer, Article, Chunk, Citation, IndexInfo, IndexReport, Passage
 from rag.settings import DEFAULT_INDEX, Settings, resolve
@@ -52,4 +52,5 @@ __all__ = [
     "retriever_names",
     "saved_articles",
     "strip_markers",
+    "text_problem",
 ]

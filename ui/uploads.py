@@ -69,14 +69,15 @@ def check_content(data: bytes, limit: int = MAX_UPLOAD_BYTES, suffix: str = ".tx
     """Refuse empty, oversized or binary content, or a PDF/Word file that is none (raises ``BadUpload``)."""
     if len(data) > limit:
         raise BadUpload(f"too large ({len(data) / 1_048_576:.1f} MB; the limit is {limit / 1_048_576:.0f} MB)")
-    if not data.strip():
-        raise BadUpload("empty file")
+    problem = rag.text_problem(data)
+    if problem == "empty file":
+        raise BadUpload(problem)
     if suffix in SIGNATURES:
         if not data.startswith(SIGNATURES[suffix]):
             raise BadUpload(f"not a {suffix} file (its content does not start like one)")
         return
-    if b"\x00" in data[:8192]:
-        raise BadUpload("binary file, not text")
+    if problem:
+        raise BadUpload(f"{problem}, not text")
 
 
 @dataclass

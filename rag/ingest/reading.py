@@ -49,12 +49,24 @@ class Corpus:
     hidden: list[str] = field(default_factory=list)
 
 
+def text_problem(data: bytes) -> str | None:
+    """Why the bytes of a file cannot be an article's text ("empty file", "binary file"), or None.
+
+    >>> text_problem(b"  \\n"), text_problem(b"PK\\x03\\x04\\x00"), text_problem(b"Harbour opens")
+    ('empty file', 'binary file', None)
+    """
+    if not data.strip():
+        return "empty file"
+    if b"\x00" in data[:8192]:
+        return "binary file"
+    return None
+
+
 def decode(data: bytes) -> str:
     """Text of a file: UTF-8 (BOM allowed), else the encoding charset-normalizer detects."""
-    if not data.strip():
-        raise SkipFile("empty file")
-    if b"\x00" in data[:8192]:
-        raise SkipFile("binary file")
+    problem = text_problem(data)
+    if problem:
+        raise SkipFile(problem)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
