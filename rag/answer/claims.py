@@ -9,12 +9,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from rag.answer.claim_check import NUMBER
 from rag.answer.composer import NOT_FOUND
 from rag.schema import Passage
 from rag.text.sentences import SentenceSplitter
 
 MARKER = re.compile(r"\s*[\[【](?:passages?\s*)?(\d+(?:\s*(?:,|and|&|-|–)\s*\d+)*)[\]】]", re.I)
-NUMBER = re.compile(r"\d(?:[\d,.]*\d)?")
 THINKING = re.compile(r"<think>.*?(?:</think>|$)", re.S | re.I)
 BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 
