@@ -9,7 +9,7 @@ from rag.answer.protocols import Composer, QueryRewriter, StreamingComposer
 from rag.assistant import MAX_QUESTION_CHARS, Assistant, Chat, ask, composer_names, retriever_names
 from rag.errors import IndexBusyError, IndexMismatchError, UserError
 from rag.ingest.fetching import AddReport, AddResult, add, saved_articles
-from rag.ingest.reading import article_suffixes, text_problem
+from rag.ingest.reading import article_suffixes, file_articles, text_problem
 from rag.store.build import build_index, index_info, plan_index
 from rag.schema import Answer, Article, Chunk, Citation, IndexInfo, IndexReport, Passage
 from rag.settings import DEFAULT_INDEX, Settings, resolve
@@ -44,6 +44,7 @@ __all__ = [
     "ask",
     "build_index",
     "composer_names",
+    "file_articles",
     "index_info",
     "link_markers",
     "period_of",

@@ -274,6 +274,17 @@ def _walk(folder: Path, corpus: Corpus, suffixes: Iterable[str]) -> Iterator[Pat
             yield path
 
 
+def file_articles(path: str | Path, doc_id: str) -> list[Article]:
+    """The articles one file holds, read as ``build_index`` reads them; none for a file it would skip.
+
+    >>> [a.title for a in file_articles("seeds/001_3e3ff5a6ecbc7e1c.txt", "001.txt")]  # doctest: +SKIP
+    """
+    try:
+        return read_file(Path(path), doc_id)
+    except SkipFile:
+        return []
+
+
 def read_file(
     path: Path, doc_id: str, max_file_mb: float | None = None, readers: Mapping[str, FileReader] | None = None
 ) -> list[Article]:
