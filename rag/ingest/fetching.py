@@ -6,70 +6,27 @@ Markdown with front matter (title, date, source, url, added_at) under ``web/<hos
 the corpus folder, so the folder stays the single source of truth: ``rag index`` rebuilds
 the same index from it. The file name comes from the URL, so adding it again is a no-op.
 
-Fetching is polite and guarded: a timeout on every request and on the whole download, a
-size limit, a User-Agent naming the project, http/https only, redirects followed by hand
-(at most ``max_redirects``, each target checked like the first), and no private, loopback
-or link-local addresses unless ``allow_private``. One failure never stops the others.
+Fetching is polite and guarded (``rag.ingest.web``); pages and feeds become articles in
+``rag.ingest.pages``. One failure never stops the others.
 """
 
 from __future__ import annotations
 
-import functools
-import hashlib
-import ipaddress
 import os
 import re
-import socket
 import tempfile
-import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
-from urllib.parse import urldefrag, urljoin, urlsplit
 
 import yaml
 
 from rag.errors import UserError
+from rag.ingest.pages import WEB_FOLDER, article_path, extract_article, feed_links, is_feed, markdown_article
+from rag.ingest.web import FetchError, FetchPolicy, Page, fetch, make_client
 from rag.schema import IndexReport
-from rag.settings import Settings, resolve
-
-USER_AGENT = "rag-news-reader/0.1 (rag add: saves articles for offline cited answers)"
-WEB_FOLDER = "web"
-FEED_TYPES = ("rss", "atom", "xml")
-FEED_MARKERS = (b"<rss", b"<feed", b"<rdf:rdf")
-SLUG_CHARS = 60
-
-
-class FetchError(Exception):
-    """A URL that could not be fetched or used; the message is the reason shown to the user."""
-
-
-@dataclass(frozen=True)
-class FetchPolicy:
-    """Limits for every request ``rag add`` makes."""
-
-    timeout: float = 15.0  # seconds per connect/read, and for a whole download
-    max_bytes: int = 5 * 1024 * 1024
-    max_redirects: int = 5
-    allow_private: bool = False
-    user_agent: str = USER_AGENT
-
-    @classmethod
-    def of(cls, settings: Settings) -> "FetchPolicy":
-        """The policy that ``settings.fetch_*`` describe (a bad value is a user error)."""
-        if settings.fetch_timeout <= 0 or settings.fetch_max_bytes <= 0:
-            raise UserError("fetch_timeout and fetch_max_bytes must be positive")
-        return cls(settings.fetch_timeout, settings.fetch_max_bytes, allow_private=settings.fetch_allow_private)
-
-
-@dataclass(frozen=True)
-class Page:
-    """A fetched response: the URL it came from after redirects, its content type and bytes."""
-
-    url: str
-    content_type: str
-    body: bytes
+from rag.settings import resolve
 
 
 @dataclass(frozen=True)
@@ -98,195 +55,6 @@ class AddReport:
         failed = [f"{r.url}: {r.reason}" for r in self.results if r.status == "failed"]
         line = f"added {self.count('added')}, already present {self.count('present')}, failed {len(failed)}"
         return line + (f" ({'; '.join(failed)})" if failed else "")
-
-
-# ---- safe fetching ----------------------------------------------------------------------
-
-
-def _addresses(host: str, port: int) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as exc:
-        raise FetchError(f"cannot resolve host {host} ({exc})") from None
-    return [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
-
-
-def check_url(url: str, allow_private: bool = False) -> None:
-    """Raise ``FetchError`` unless ``url`` is http(s) to a public address (any address with ``allow_private``).
-
-    >>> check_url("ftp://example.org/feed")
-    Traceback (most recent call last):
-    rag.ingest.fetching.FetchError: only http and https URLs are fetched, not ftp
-    """
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https"):
-        raise FetchError(f"only http and https URLs are fetched, not {parts.scheme or 'a bare path'}")
-    if not parts.hostname:
-        raise FetchError("the URL has no host")
-    if allow_private:
-        return
-    for address in _addresses(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)):
-        if not address.is_global:
-            raise FetchError(f"{parts.hostname} is a private or local address ({address}); pass --allow-private to fetch it")
-
-
-def _read_limited(response: Any, policy: FetchPolicy, deadline: float) -> bytes:
-    declared = response.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > policy.max_bytes:
-        raise FetchError(f"too large ({int(declared):,} bytes; the limit is {policy.max_bytes:,})")
-    body = bytearray()
-    for chunk in response.iter_bytes():
-        body += chunk
-        if len(body) > policy.max_bytes:
-            raise FetchError(f"too large (over the limit of {policy.max_bytes:,} bytes)")
-        if time.monotonic() > deadline:  # a server trickling bytes never trips the read timeout
-            raise FetchError(f"timed out after {policy.timeout:g}s")
-    return bytes(body)
-
-
-def _get(client: Any, url: str, policy: FetchPolicy, deadline: float) -> tuple[str | None, Page | None]:
-    """One request: (the redirect target, None) or (None, the page)."""
-    with client.stream("GET", url) as response:
-        if response.is_redirect:
-            location = response.headers.get("location")
-            if not location:
-                raise FetchError(f"redirect ({response.status_code}) without a target")
-            return urljoin(url, location), None
-        if response.status_code >= 400:
-            raise FetchError(f"HTTP {response.status_code} {response.reason_phrase}".rstrip())
-        body = _read_limited(response, policy, deadline)
-        return None, Page(url, response.headers.get("content-type", "").lower(), body)
-
-
-def fetch(url: str, client: Any, policy: FetchPolicy = FetchPolicy()) -> Page:
-    """GET ``url`` within ``policy``, following redirects by hand; raises ``FetchError`` with the reason."""
-    import httpx
-
-    deadline = time.monotonic() + policy.timeout
-    try:
-        for _ in range(policy.max_redirects + 1):
-            check_url(url, policy.allow_private)
-            target, page = _get(client, url, policy, deadline)
-            if page is not None:
-                return page
-            url = target  # type: ignore[assignment]
-    except httpx.TimeoutException:
-        raise FetchError(f"timed out after {policy.timeout:g}s") from None
-    except httpx.HTTPError as exc:
-        raise FetchError(f"network error ({type(exc).__name__}: {exc})") from None
-    raise FetchError(f"more than {policy.max_redirects} redirects")
-
-
-def make_client(policy: FetchPolicy = FetchPolicy()) -> Any:
-    """An httpx client for ``fetch``: the project's User-Agent, the timeout, no automatic redirects.
-
-    Proxies from the environment are not used: the address check must see the real target.
-    """
-    import httpx
-
-    headers = {"User-Agent": policy.user_agent, "Accept": "text/html, application/rss+xml, application/atom+xml, */*;q=0.5"}
-    return httpx.Client(timeout=policy.timeout, follow_redirects=False, headers=headers, trust_env=False)
-
-
-# ---- pages, feeds and the corpus folder -------------------------------------------------
-
-
-def is_feed(page: Page) -> bool:
-    """An RSS/Atom document, by content type or by its first element."""
-    if "html" in page.content_type:
-        return False
-    if any(kind in page.content_type for kind in FEED_TYPES):
-        return True
-    return any(marker in page.body[:2048].lower() for marker in FEED_MARKERS)
-
-
-def feed_links(page: Page) -> list[tuple[str, dict[str, Any]]]:
-    """(article URL, what the feed says about it) for every entry that links somewhere."""
-    import feedparser
-
-    parsed = feedparser.parse(page.body, response_headers={"content-location": page.url})
-    if not parsed.entries:
-        problem = f" ({parsed.bozo_exception})" if parsed.get("bozo") else ""
-        raise FetchError(f"the feed has no entries{problem}")
-    source = parsed.feed.get("title")
-    links = []
-    for entry in parsed.entries:
-        if entry.get("link"):
-            date = entry.get("published") or entry.get("updated")
-            links.append((urljoin(page.url, entry.link), {"title": entry.get("title"), "date": date, "source": source}))
-    return links
-
-
-def extract_article(page: Page, fallback: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Title, date, source, url and text of an article page (trafilatura), the feed's values as fallback."""
-    import trafilatura
-
-    if "html" not in page.content_type and not page.body.lstrip()[:15].lower().startswith((b"<!doctype", b"<html")):
-        raise FetchError(f"not an HTML page or a feed (content type {page.content_type or 'unknown'})")
-    doc = trafilatura.bare_extraction(
-        page.body, url=page.url, with_metadata=True, include_comments=False, include_tables=False, config=_trafilatura_config()
-    )
-    if doc is None or not (doc.text or "").strip():
-        raise FetchError("no article text found on the page")
-    fallback = fallback or {}
-    title = doc.title or fallback.get("title")
-    return {
-        "title": title,
-        "date": doc.date or fallback.get("date"),
-        "source": doc.sitename or fallback.get("source") or doc.hostname,
-        "url": page.url,
-        "text": _paragraphs(doc.text, title),
-    }
-
-
-@functools.cache
-def _trafilatura_config() -> Any:
-    """Trafilatura's defaults, but short articles kept: below MIN_EXTRACTED_SIZE (250 characters) it
-    falls back to a baseline extractor, which on a two-paragraph news item of 240 characters ran
-    headline, byline and paragraphs into one line (tests/ingest/test_fetching.py)."""
-    from trafilatura.settings import use_config
-
-    config = use_config()
-    config.set("DEFAULT", "MIN_EXTRACTED_SIZE", "50")
-    return config
-
-
-def _paragraphs(text: str, title: str | None) -> str:
-    """Trafilatura's lines as Markdown paragraphs, without the page's own headline repeated on top.
-
-    (A headline left in the text would be quoted as if it were a sentence of the article.)
-    """
-    lines = [line.strip() for line in text.split("\n") if line.strip()]
-    if title and len(lines) > 1 and " ".join(lines[0].split()).casefold() == " ".join(title.split()).casefold():
-        lines = lines[1:]
-    return "\n\n".join(lines)
-
-
-def article_path(url: str) -> Path:
-    """Where the article from ``url`` is saved, relative to the corpus: ``web/<host>/<slug>-<hash>.md``.
-
-    >>> article_path("https://news.example/2024/harbour-opens.html#top").as_posix()
-    'web/news.example/harbour-opens-3e9d2a6c.md'
-    """
-    url = urldefrag(url).url
-    parts = urlsplit(url)
-    stem = Path(parts.path.rstrip("/")).stem or "index"
-    slug = re.sub(r"[^A-Za-z0-9]+", "-", stem).strip("-").lower()[:SLUG_CHARS] or "article"
-    host = re.sub(r"[^A-Za-z0-9.-]+", "_", parts.hostname or "unknown").strip(".") or "unknown"
-    digest = hashlib.sha256(url.encode("utf-8")).hexdigest()[:8]
-    return Path(WEB_FOLDER) / host / f"{slug}-{digest}.md"
-
-
-def markdown_article(article: dict[str, Any], added_at: str, requested: str, feed: str | None = None) -> str:
-    """The saved file: YAML front matter, then the text."""
-    meta = {key: article.get(key) for key in ("title", "date", "source", "url") if article.get(key)}
-    meta["added_at"] = added_at
-    if requested != article["url"]:
-        meta["requested_url"] = requested
-    if feed:
-        meta["feed"] = feed
-    front = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, width=1000)
-    return f"---\n{front}---\n{article['text'].strip()}\n"
 
 
 def _write_atomically(path: Path, text: str) -> None:

@@ -6,7 +6,8 @@ import argparse
 import sys
 import time
 
-from rag.ingest.fetching import AddResult, FetchPolicy, add
+from rag.ingest.fetching import AddResult, add
+from rag.ingest.web import FetchPolicy
 from rag.settings import DEFAULT_INDEX, resolve
 from rag.ingest.watching import WatchPlan, parse_interval, watch
 

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from rag.errors import UserError
-from rag.ingest.fetching import AddResult, FetchPolicy, add_to_corpus, check_corpus_of_index, default_corpus
+from rag.ingest.fetching import AddResult, add_to_corpus, check_corpus_of_index, default_corpus
+from rag.ingest.web import FetchPolicy
 from rag.store.build import build_index
 from rag.schema import IndexReport
 from rag.store.local import IndexStore, read_manifest

@@ -11,7 +11,9 @@ from rag.assistant import Assistant
 from rag.cli import main
 from rag.errors import UserError
 from rag.store.build import build_index
-from rag.ingest.fetching import FetchError, FetchPolicy, add, article_path, check_url, fetch, make_client, saved_articles
+from rag.ingest.fetching import add, saved_articles
+from rag.ingest.pages import article_path
+from rag.ingest.web import FetchError, FetchPolicy, check_url, fetch, make_client
 from rag.ingest.reading import read_corpus
 from tests.conftest import FAST, TINY, write_corpus
 from tests.news_server import news_site  # noqa: F401  (the fixture)

@@ -13,7 +13,8 @@ import pytest
 from rag.assistant import Assistant
 from rag.cli import main
 from rag.errors import UserError
-from rag.ingest.fetching import FetchPolicy, article_path
+from rag.ingest.pages import article_path
+from rag.ingest.web import FetchPolicy
 from rag.store.build import build_index
 from rag.ingest.watching import WatchPlan, parse_interval, watch, watch_round
 from tests.conftest import FAST, TINY, write_corpus
