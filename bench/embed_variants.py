@@ -9,7 +9,7 @@ import sys, time, statistics, os, json
 import numpy as np
 from bench.stages import _passages, BBC
 from rag.settings import resolve
-from rag.embedding import get_embedder
+from rag.embed.embedding import get_embedder
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 400
 s = resolve(env={}, progress=False)
 texts = _passages(BBC, N, {"settings": s})

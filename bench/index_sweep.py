@@ -22,7 +22,7 @@ import faiss
 import numpy as np
 
 from bench.run import ROOT, load_questions
-from rag.vector_index import VectorIndexSpec, build_vector_index
+from rag.store.vectors import VectorIndexSpec, build_vector_index
 
 
 def cached_vectors(cache: Path, model: str) -> np.ndarray:
@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--questions", type=Path, default=ROOT / "eval" / "bbc.jsonl")
     p.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "index_sweep.json")
     args = p.parse_args(argv)
-    from rag.embedding import get_embedder
+    from rag.embed.embedding import get_embedder
 
     embedder = get_embedder(args.model, "cpu", args.backend)
     vectors = cached_vectors(args.cache, embedder.name)

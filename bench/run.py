@@ -92,7 +92,7 @@ def _prepare_exports(plan: Plan) -> dict[str, float]:
     for backend in plan.backends:
         if backend.startswith("onnx") and plan.model != "hashing":
             began = time.perf_counter()
-            _child(["-c", f"from rag.embedding import get_embedder; get_embedder({plan.model!r}, 'cpu', {backend!r}); print('{{}}')"])
+            _child(["-c", f"from rag.embed.embedding import get_embedder; get_embedder({plan.model!r}, 'cpu', {backend!r}); print('{{}}')"])
             seconds[backend] = time.perf_counter() - began
     return seconds
 
@@ -163,8 +163,8 @@ def ensure_peer_venv(peer: str) -> Path:
 
 def export_passages(index_dir: Path, target: Path) -> int:
     """Our index's passages as JSON lines {id, text}: text is what we embed (title + chunk)."""
-    from rag.chunking import embedding_text
-    from rag.store import IndexStore
+    from rag.text.chunking import embedding_text
+    from rag.store.local import IndexStore
 
     store = IndexStore.open(index_dir)
     try:
@@ -179,7 +179,7 @@ def export_passages(index_dir: Path, target: Path) -> int:
 
 
 def measure_peer(plan: Plan, python: Path, our_index: Path, work: Path) -> dict[str, Any]:
-    from rag.embedding import model_location
+    from rag.embed.embedding import model_location
 
     passages = work / "passages.jsonl"
     export_passages(our_index, passages)
@@ -294,12 +294,12 @@ def run(plan: Plan) -> dict[str, Any]:
 
 def _passages_per_article(plan: Plan) -> float:
     """Chunks per article of the base corpus, from a model-free build (chunking is what counts)."""
-    from rag.embedding import get_embedder
-    from rag.chunking import chunk_article
-    from rag.reading import read_corpus
-    from rag.sentences import get_splitter
+    from rag.embed.embedding import get_embedder
+    from rag.text.chunking import chunk_article
+    from rag.ingest.reading import read_corpus
+    from rag.text.sentences import get_splitter
     from rag.settings import resolve
-    from rag.tokens import load_encoding
+    from rag.text.tokens import load_encoding
 
     settings = resolve(env={}, **plan.settings)
     articles = read_corpus(plan.corpus).articles[:300]

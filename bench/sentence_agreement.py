@@ -8,9 +8,9 @@ sentences (the first few are shown), and the time of both on the plain ones.
 import sys
 import time
 
-from rag.reading import read_corpus
-from rag.sentences import blocks, plain_paragraph_spans, _align, PysbdSplitter
-from rag.pysbd_speed import sentences as pysbd_sentences
+from rag.ingest.reading import read_corpus
+from rag.text.sentences import blocks, plain_paragraph_spans, _align, PysbdSplitter
+from rag.text.pysbd_speed import sentences as pysbd_sentences
 sp = PysbdSplitter(); seg = sp._segmenter()
 for corpus in sys.argv[1:]:
     arts = read_corpus(corpus).articles

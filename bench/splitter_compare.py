@@ -13,8 +13,8 @@ import json
 import time
 from pathlib import Path
 
-from rag.reading import read_corpus
-from rag.sentences import blocks, get_splitter, plain_spans
+from rag.ingest.reading import read_corpus
+from rag.text.sentences import blocks, get_splitter, plain_spans
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPORA = ROOT.parent / "shared" / "corpora"
@@ -43,7 +43,7 @@ class PlainRule:
 
 def _pysbd_only():
     """pysbd on every paragraph, as before the plain-paragraph fast path."""
-    from rag import sentences
+    from rag.text import sentences
 
     class PysbdOnly(sentences.PysbdSplitter):
         def spans(self, text):

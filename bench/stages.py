@@ -44,8 +44,8 @@ def _median_run(call, repeat: int) -> tuple[float, list[float], float]:
 
 
 def chunk(args, overrides: dict) -> dict:
-    from rag.indexing import chunk_articles
-    from rag.reading import read_corpus
+    from rag.store.build import chunk_articles
+    from rag.ingest.reading import read_corpus
 
     began = time.perf_counter()
     articles = read_corpus(args.corpus).articles
@@ -57,9 +57,9 @@ def chunk(args, overrides: dict) -> dict:
 
 
 def _passages(corpus: Path, count: int, overrides: dict) -> list[str]:
-    from rag.chunking import embedding_text
-    from rag.indexing import chunk_articles
-    from rag.reading import read_corpus
+    from rag.text.chunking import embedding_text
+    from rag.store.build import chunk_articles
+    from rag.ingest.reading import read_corpus
 
     articles = sorted(read_corpus(corpus).articles, key=lambda a: a.doc_id)
     texts: list[str] = []
@@ -71,7 +71,7 @@ def _passages(corpus: Path, count: int, overrides: dict) -> list[str]:
 
 
 def embed(args, overrides: dict) -> dict:
-    from rag.embedding import get_embedder
+    from rag.embed.embedding import get_embedder
     from rag.settings import resolve
 
     settings = resolve(env={}, **overrides)
@@ -88,10 +88,10 @@ def embed(args, overrides: dict) -> dict:
 
 def tokens(args, overrides: dict) -> dict:
     """What a build would embed: passages, and model tokens with and without the title prefix."""
-    from rag.chunking import embedding_text
-    from rag.embedding import get_embedder
-    from rag.indexing import chunk_articles
-    from rag.reading import read_corpus
+    from rag.text.chunking import embedding_text
+    from rag.embed.embedding import get_embedder
+    from rag.store.build import chunk_articles
+    from rag.ingest.reading import read_corpus
     from rag.settings import resolve
 
     settings = resolve(env={}, **overrides)

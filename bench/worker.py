@@ -43,8 +43,8 @@ def build(args: dict) -> dict:
     With ``preload`` the embedder is loaded first, so build_s is chunking, embedding and
     writing alone; without it (re-runs) build_s includes loading the model when the build needs it."""
     began = time.perf_counter()
-    from rag.embedding import get_embedder
-    from rag.indexing import build_index
+    from rag.embed.embedding import get_embedder
+    from rag.store.build import build_index
 
     settings = _settings(args["settings"])
     imported = time.perf_counter()

@@ -8,8 +8,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import rag
 from rag import UserError
-from rag.reading import SkipFile, read_file
 
 EVAL_DIR = Path(__file__).resolve().parent
 SETS_FILE = EVAL_DIR / "sets.toml"
@@ -78,10 +78,7 @@ def _check_evidence(item: Item, corpus: Path, where: str, texts: dict[str, str])
     doc = item.docs[0]
     if doc not in texts:
         path = corpus / doc.split("#")[0]
-        try:
-            articles = read_file(path, doc.split("#")[0]) if path.is_file() else []
-        except SkipFile:
-            articles = []
+        articles = rag.file_articles(path, doc.split("#")[0]) if path.is_file() else []
         texts.update({a.doc_id: a.text for a in articles})
     if doc not in texts:
         raise EvalSetError(f"{where}: docs[0] {doc!r} is not an article of {corpus}")

@@ -1,15 +1,15 @@
 """Fit the abstention model on the eval sets: ``python -m eval.fit_abstention``.
 
-Every item's abstention signals (rag.abstention.features) are computed with the shipped
+Every item's abstention signals (rag.answer.abstention.features) are computed with the shipped
 retriever; a logistic regression separates answerable from unanswerable items; the
 threshold is the highest that keeps false abstention on answerable items at or under
-``--max-false`` in the training data. Rule signals (rag.abstention.RULES: another year or month
+``--max-false`` in the training data. Rule signals (rag.answer.abstention.RULES: another year or month
 than the question states) are not fitted: they abstain alone, and every score counts them.
 Every set is also held out in turn (fit on the others, tested on it), and each set alone is
 fitted and tested on the others: these out-of-sample figures are the ones to quote and gate on.
 ``--fit-on`` chooses the sets the shipped model is fitted on (all by default);
 ``--write PATH`` writes the model elsewhere (e.g. one fold's model, to run ``rag eval`` with it).
-Writes rag/abstention.json.
+Writes rag/answer/abstention.json.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ import numpy as np
 import rag
 from eval.dataset import load_set, resolve_set
 from eval.harness import index_for
-from rag.abstention import FEATURES, MODEL_FEATURES, MODEL_FILE, RULES, AbstentionModel
-from rag.composer import candidates
+from rag.answer.abstention import FEATURES, MODEL_FEATURES, MODEL_FILE, RULES, AbstentionModel
+from rag.answer.composer import candidates
 
 
 def item_signals(assistant: rag.Assistant, eval_set) -> tuple[np.ndarray, np.ndarray]:
@@ -102,7 +102,7 @@ def main() -> None:
     parser.add_argument("--cache", default="", help="folder keeping each set's signals (SET.npz) for refits")
     parser.add_argument("--max-false", type=float, default=0.03,
                         help="false-abstention budget of the model on the training items (the rules add their own)")
-    parser.add_argument("--dry-run", action="store_true", help="print, do not write rag/abstention.json")
+    parser.add_argument("--dry-run", action="store_true", help="print, do not write rag/answer/abstention.json")
     args = parser.parse_args()
     data = {}
     for name in args.sets:

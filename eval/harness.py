@@ -13,8 +13,7 @@ from tqdm.auto import tqdm
 import rag
 from eval.dataset import EvalSet, Item
 from eval.metrics import aggregate, answer_scores, retrieval_scores
-from rag.schema import Answer, Passage
-from rag.store import IndexStore
+from rag import Answer, Passage
 
 TYPE_ORDER = ("factoid", "paraphrase", "number", "entity", "multi", "followup", "temporal", "unanswerable")
 
@@ -41,20 +40,20 @@ def passage_key(doc_id: str, start: int) -> str:
     return f"{doc_id}@{start}"
 
 
-def evidence_passages(store: IndexStore, item: Item, chunks: dict) -> list[str]:
-    """Keys of every indexed chunk of a gold doc that contains the evidence span."""
+def evidence_passages(assistant: rag.Assistant, item: Item, spans: dict[str, list[tuple[int, int]]]) -> list[str]:
+    """Keys of every indexed passage of a gold doc that contains the evidence span."""
     keys = []
     for doc in item.docs:
-        article = store.article(doc)
+        article = assistant.article(doc)
         position = article.text.find(item.evidence) if article else -1
         if position < 0:
             continue
         end = position + len(item.evidence)
-        rows = chunks.get(doc, [])
-        covering = [r for r in rows if r.start <= position and r.end >= end]
-        # Evidence cut across chunk edges (a split over-long sentence): overlapping chunks count.
-        covering = covering or [r for r in rows if r.start < end and r.end > position]
-        keys.extend(passage_key(doc, r.start) for r in covering)
+        rows = spans.get(doc, [])
+        covering = [(s, e) for s, e in rows if s <= position and e >= end]
+        # Evidence cut across passage edges (a split over-long sentence): overlapping passages count.
+        covering = covering or [(s, e) for s, e in rows if s < end and e > position]
+        keys.extend(passage_key(doc, s) for s, _ in covering)
     return keys
 
 
@@ -74,11 +73,10 @@ def _timed(call: Callable[[], Any]) -> tuple[Any, float]:
 
 
 def run_item(assistant: rag.Assistant, item: Item, k: int) -> tuple[list[Passage], Answer, dict[str, float]]:
-    """Retrieve k passages for the item's query (history included) and answer it, both on the item's as_of day."""
-    query = assistant.query_for(item.question, item.history)
-    passages, search_ms = _timed(lambda: assistant.search(query, k=k, as_of=item.as_of))
-    answer, ask_ms = _timed(lambda: assistant.ask(item.question, history=item.history, as_of=item.as_of))
-    return passages, answer, {"search": search_ms, "ask": ask_ms}
+    """Retrieve k passages for the item (history included) on its as_of day, once, and answer from them."""
+    (query, passages), search_ms = _timed(lambda: assistant.retrieve(item.question, item.history, k=k, as_of=item.as_of))
+    answer, answer_ms = _timed(lambda: assistant.answer(item.question, query, passages))
+    return passages, answer, {"search": search_ms, "ask": search_ms + answer_ms}
 
 
 def doc_recall(passages: list[Passage], gold: list[str], k: int = 5) -> float:
@@ -96,10 +94,10 @@ def followup_variants(assistant: rag.Assistant, item: Item, with_history: list[P
     return variants
 
 
-def _citation_checks(store: IndexStore, answer: Answer) -> list[bool]:
+def _citation_checks(assistant: rag.Assistant, answer: Answer) -> list[bool]:
     checks = []
     for c in answer.citations:
-        article = store.article(c.doc_id)
+        article = assistant.article(c.doc_id)
         checks.append(bool(article) and article.text[c.start:c.end] == c.quote)
     return checks
 
@@ -139,17 +137,17 @@ def _score_retrieval(records: list[dict], qrels: dict, run: dict) -> None:
 
 def evaluate(assistant: rag.Assistant, eval_set: EvalSet, k: int = 10, progress: bool = True) -> Report:
     """Run every item of ``eval_set`` through ``assistant`` and score it."""
-    chunks = assistant.store.stored_chunks()
+    spans = assistant.passage_spans()
     records, qrels, run = [], {"doc": [], "passage": []}, {"doc": [], "passage": []}
     for item in tqdm(eval_set.items, desc=f"eval {eval_set.name}", unit="item", disable=not progress):
         passages, answer, latency = run_item(assistant, item, k)
-        relevant = set(evidence_passages(assistant.store, item, chunks)) if item.answerable else set()
+        relevant = set(evidence_passages(assistant, item, spans)) if item.answerable else set()
         if item.answerable:
             qrels["doc"] += [ir_measures.Qrel(item.id, d, 1) for d in item.docs]
             qrels["passage"] += [ir_measures.Qrel(item.id, key, 1) for key in relevant]
         run["doc"] += [ir_measures.ScoredDoc(item.id, d, s) for d, s in doc_ranking(passages)]
         run["passage"] += [ir_measures.ScoredDoc(item.id, passage_key(p.doc_id, p.start), p.score) for p in passages]
-        records.append(_item_record(item, passages, answer, latency, relevant, _citation_checks(assistant.store, answer)))
+        records.append(_item_record(item, passages, answer, latency, relevant, _citation_checks(assistant, answer)))
         records[-1]["period"] = in_period(assistant, item, answer)
         if item.type == "followup" and item.answerable:
             records[-1]["followup_R@5"] = followup_variants(assistant, item, passages, k)

@@ -5,15 +5,20 @@
 >>> rag.ask("How many troops train at the Chimyon centre each year?").text  # doctest: +SKIP
 """
 
-from rag.assistant import Assistant, Chat, ask
+from rag.answer.protocols import Composer, QueryRewriter, StreamingComposer
+from rag.assistant import MAX_QUESTION_CHARS, Assistant, Chat, ask, composer_names, retriever_names
 from rag.errors import IndexBusyError, IndexMismatchError, UserError
-from rag.fetching import AddReport, AddResult, add, saved_articles
-from rag.indexing import build_index, index_info, plan_index
+from rag.ingest.fetching import AddReport, AddResult, add, saved_articles
+from rag.ingest.reading import article_suffixes, file_articles, text_problem
+from rag.store.build import build_index, index_info, plan_index
 from rag.schema import Answer, Article, Chunk, Citation, IndexInfo, IndexReport, Passage
-from rag.settings import Settings, resolve
-from rag.timeframe import Period, as_of_date, period_of
+from rag.settings import DEFAULT_INDEX, Settings, resolve
+from rag.text.markers import link_markers, strip_markers
+from rag.retrieve.timeframe import Period, as_of_date, period_of
 
 __all__ = [
+    "DEFAULT_INDEX",
+    "MAX_QUESTION_CHARS",
     "AddReport",
     "AddResult",
     "Answer",
@@ -22,21 +27,31 @@ __all__ = [
     "Chat",
     "Chunk",
     "Citation",
+    "Composer",
     "IndexBusyError",
     "IndexInfo",
     "IndexMismatchError",
     "IndexReport",
     "Passage",
     "Period",
+    "QueryRewriter",
     "Settings",
+    "StreamingComposer",
     "UserError",
     "add",
+    "article_suffixes",
     "as_of_date",
     "ask",
     "build_index",
+    "composer_names",
+    "file_articles",
     "index_info",
+    "link_markers",
     "period_of",
     "plan_index",
     "resolve",
+    "retriever_names",
     "saved_articles",
+    "strip_markers",
+    "text_problem",
 ]

@@ -3,29 +3,49 @@
 from __future__ import annotations
 
 import operator
-import re
 import threading
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
-from rag.composer import abstention, make_composer
-from rag.embedding import get_embedder
-from rag.errors import IndexMismatchError, UserError
-from rag.followup import rewrite_query
-from rag.indexing import build_index
-from rag.pending import PendingVectors, pending_note
-from rag.retrieval import make_retriever
-from rag.schema import Answer, Passage
-from rag.sentences import get_splitter
-from rag.settings import INDEX_KEYS, Settings, resolve
-from rag.store import Store, current_generation, open_store, pending_vectors
-from rag.terms import content_terms, stop_words
-from rag.timeframe import Period, as_of_date, period_of
+from rag.answer.composer import abstention
+from rag.answer.factory import COMPOSERS, make_composer
+from rag.answer.protocols import QueryRewriter, StreamingComposer
+from rag.embed.embedding import get_embedder
+from rag.errors import UserError
+from rag.retrieve.followup import FollowupRewriter
+from rag.store.build import build_index
+from rag.retrieve.retrievers import RETRIEVERS, make_retriever
+from rag.schema import Answer, Article, Passage, Turn
+from rag.text.markers import marker_pieces
+from rag.text.sentences import get_splitter
+from rag.settings import INDEX_KEYS, Settings, override, resolve
+from rag.store.local import Store, check_manifest, current_generation, open_store, pending_vectors
+from rag.store.local.pending import PendingVectors, pending_note
+from rag.store.manifest import index_settings
+from rag.text.terms import content_terms, stop_words
+from rag.retrieve.timeframe import Period, as_of_date, period_of
 
 MAX_QUESTION_CHARS = 4000
-Turn = tuple[str, str] | Mapping[str, str]
+
+
+def retriever_names() -> list[str]:
+    """The retrievers a ``retriever`` setting may name.
+
+    >>> retriever_names()
+    ['dense', 'bm25', 'hybrid']
+    """
+    return list(RETRIEVERS)
+
+
+def composer_names() -> list[str]:
+    """The composers a ``composer`` setting may name.
+
+    >>> composer_names()
+    ['extractive', 'llm']
+    """
+    return list(COMPOSERS)
 
 
 def check_question(question: Any) -> str:
@@ -56,12 +76,9 @@ def check_k(k: Any) -> int:
 
 def _adopt_index_settings(settings: Settings, manifest: dict[str, Any], explicit: set[str], index_dir: Path) -> Settings:
     """Take the index's model and chunking unless the caller asked for others (then refuse)."""
+    asked = {k: v for k, v in index_settings(settings).items() if k in explicit}
+    check_manifest(manifest, index_dir, asked)
     built = manifest.get("settings", {})
-    asked = {k: v for k, v in settings.index_settings().items() if k in explicit}
-    differing = {k: (built.get(k), v) for k, v in asked.items() if built.get(k) != v}
-    if differing:
-        detail = ", ".join(f"{k}: index has {old!r}, asked for {new!r}" for k, (old, new) in differing.items())
-        raise IndexMismatchError(f"index {index_dir} was built with other settings ({detail}); rebuild it with: rag index CORPUS --index {index_dir}")
     return replace(settings, **{k: v for k, v in built.items() if k in INDEX_KEYS})
 
 
@@ -83,14 +100,18 @@ class Assistant:
         self.composer = make_composer(settings.composer, self.embedder, self.splitter, settings)
 
     @classmethod
-    def load(cls, index_dir: str | Path = "index", **settings: Any) -> "Assistant":
-        """Open a built index on the store its manifest names; ``settings`` override defaults
-        (model, chunking and store must match the index; ``milvus_uri`` may point elsewhere)."""
-        config = settings.pop("settings", None) or resolve(**settings)
+    def load(cls, index_dir: str | Path = "index", *, settings: Settings | None = None, **overrides: Any) -> "Assistant":
+        """Open a built index on the store its manifest names. ``settings`` (default: ``rag.resolve()``)
+        with ``overrides`` applied; model, chunking and store must match the index (``milvus_uri``
+        may point elsewhere).
+
+        >>> Assistant.load("index", k=8)  # doctest: +SKIP
+        """
+        config = resolve(**overrides) if settings is None else override(settings, **overrides)
         store = open_store(index_dir, settings=config)
         # Index settings the caller chose (arguments, config file or environment) must match the index.
         defaults = Settings()
-        explicit = {k for k, v in settings.items() if v is not None}
+        explicit = {k for k, v in overrides.items() if v is not None}
         explicit |= {k for k in INDEX_KEYS if getattr(config, k) != getattr(defaults, k)}
         return cls(store, _adopt_index_settings(config, store.manifest, explicit, Path(index_dir)))
 
@@ -102,6 +123,18 @@ class Assistant:
 
     def close(self) -> None:
         self.store.close()
+
+    def article(self, doc_id: str) -> Article | None:
+        """The stored article ``doc_id`` (its text is what citations' offsets point into), or None."""
+        return self.store.article(doc_id)
+
+    def passage_spans(self) -> dict[str, list[tuple[int, int]]]:
+        """The character spans ``(start, end)`` of every stored passage, by doc id, in article order."""
+        return {doc: [(row.start, row.end) for row in rows] for doc, rows in self.store.stored_chunks().items()}
+
+    def index_settings(self) -> dict[str, Any]:
+        """The settings the index was built with (model, backend, tokenizer, chunking, store)."""
+        return dict(self.store.manifest.get("settings") or {})
 
     def is_current(self) -> bool:
         """False once a newer generation of the index went live (``rag index``, ``rag add``, ``rag watch``)."""
@@ -166,8 +199,28 @@ class Assistant:
         ``as_of`` is the day the question is asked on (default: the ``as_of`` setting, else today):
         "yesterday", "last month" or "the latest" are read against it."""
         question = check_question(question)
+        query, passages = self.retrieve(question, history, k, filters, as_of)
+        return self.answer(question, query, passages)
+
+    def retrieve(
+        self,
+        question: str,
+        history: Sequence[Turn] | None = None,
+        k: int | None = None,
+        filters: Mapping[str, Any] | None = None,
+        as_of: str | date | None = None,
+    ) -> tuple[str, list[Passage]]:
+        """``ask``'s first half: the retrieval query for ``question`` after ``history``, and its passages.
+
+        >>> query, passages = assistant.retrieve("Which centre did he tour?", history)  # doctest: +SKIP
+        """
+        question = check_question(question)
         query = self.query_for(question, history)
-        passages = self._retrieve(question, query, k, filters, as_of)
+        return query, self._retrieve(question, query, k, filters, as_of)
+
+    def answer(self, question: str, query: str, passages: list[Passage]) -> Answer:
+        """``ask``'s second half: the cited answer to ``question`` from ``passages`` found with ``query``."""
+        question = check_question(question)
         return self._noted(self._answerable(question, query, passages) or self.composer.compose(question, passages, query=query))
 
     def _noted(self, answer: Answer) -> Answer:
@@ -191,28 +244,30 @@ class Assistant:
         The question is checked and the passages retrieved before this returns.
         """
         question = check_question(question)
-        query = self.query_for(question, history)
-        passages = self._retrieve(question, query, k, filters, as_of)
+        query, passages = self.retrieve(question, history, k, filters, as_of)
         unknown = self._answerable(question, query, passages)
         if unknown is not None:
             return _pieces(self._noted(unknown))
-        stream = getattr(self.composer, "stream", None)
-        if stream is not None:
-            return (self._noted(p) if isinstance(p, Answer) else p for p in stream(question, passages, query=query))
+        if isinstance(self.composer, StreamingComposer):
+            stream = self.composer.stream(question, passages, query=query)
+            return (self._noted(p) if isinstance(p, Answer) else p for p in stream)
         return _pieces(self._noted(self.composer.compose(question, passages, query=query)))
 
     def query_for(self, question: str, history: Sequence[Turn] | None = None) -> str:
         """The retrieval query for ``question`` in the context of ``history`` (shown as ``Answer.query``).
 
-        A composer with a ``rewrite`` method (the LLM writer) rewrites follow-ups itself."""
+        A composer that is also a ``QueryRewriter`` (the LLM writer) rewrites follow-ups itself."""
         question = check_question(question)
-        rewrite = getattr(self.composer, "rewrite", None)
-        return rewrite(question, history) if rewrite is not None else rewrite_query(question, history)
+        return self.rewriter().rewrite(question, history)
+
+    def rewriter(self) -> QueryRewriter:
+        """Who rewrites follow-ups: the composer when it declares it can, else the rule-based rewriter."""
+        return self.composer if isinstance(self.composer, QueryRewriter) else FollowupRewriter()
 
 
 def _pieces(answer: Answer) -> Iterator[str | Answer]:
     """A composed answer as sentence-sized pieces (each up to its ``[n]``), then the answer."""
-    yield from (piece for piece in re.split(r"(?<=\])(?= )", answer.text) if piece)
+    yield from marker_pieces(answer.text)
     yield answer
 
 

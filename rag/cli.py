@@ -15,13 +15,12 @@ from typing import Any, Callable, NoReturn, Sequence
 
 from rag.assistant import Assistant, check_k, check_question
 from rag.errors import UserError
-from rag.indexing import build_index, index_info
+from rag.store.build import build_index, index_info
 from rag.schema import Answer, Passage
-from rag.source_commands import register as register_source_commands
-from rag.timeframe import as_of_date
+from rag.ingest.source_commands import register as register_source_commands
+from rag.retrieve.timeframe import as_of_date
+from rag.settings import DEFAULT_CORPUS, DEFAULT_INDEX
 
-DEFAULT_CORPUS = "seeds"
-DEFAULT_INDEX = "index"
 
 
 def _print_json(data: Any) -> None:
@@ -101,8 +100,8 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def _ask_loop(assistant: Assistant) -> int:
-    """A terminal conversation: each question sees the earlier turns."""
-    history: list[tuple[str, str]] = []
+    """A terminal conversation (``rag.Chat``): each question sees the earlier turns."""
+    chat = assistant.chat()
     # Undecodable bytes arrive as lone surrogates, which the question check names, line by line.
     sys.stdin.reconfigure(errors="surrogateescape")  # type: ignore[union-attr]
     print("Ask about the articles (empty line or Ctrl-D to quit).")
@@ -114,12 +113,11 @@ def _ask_loop(assistant: Assistant) -> int:
         if not question:
             return 0
         try:
-            answer = assistant.ask(question, history=history)
+            answer = chat.ask(question)
         except UserError as exc:
             print(f"rag: {exc}", file=sys.stderr)
             continue
         print(format_answer(answer), end="\n\n")
-        history.append((question, answer.text))
 
 
 def cmd_ask(args: argparse.Namespace) -> int:

@@ -6,6 +6,10 @@ Each is a small frozen dataclass with ``to_dict()`` so results serialise to JSON
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import Mapping
+
+# An earlier turn of a conversation: (question, answer), or a {"question", "answer"} mapping.
+Turn = tuple[str, str] | Mapping[str, str]
 
 
 class _Serialisable:

@@ -17,6 +17,9 @@ from rag.errors import UserError
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 CONFIG_FILE = "rag.toml"
+# Where the CLI looks when no folder is named: the index, and the articles of a new one.
+DEFAULT_INDEX = "index"
+DEFAULT_CORPUS = "seeds"
 # The settings that shape an index: a mismatch on load means rebuild.
 INDEX_KEYS = ("model", "backend", "tokenizer", "sentence_splitter", "chunk_tokens", "chunk_overlap", "store")
 ENV_PREFIX = "RAG_"
@@ -43,7 +46,7 @@ class Settings:
     # default is), else torch. On BBC (python -m bench) onnx-int8 embedded 1.25x faster, searched 2.1x
     # and answered 1.6x faster in a third of the memory, every gated eval metric within a point of torch.
     backend: str = "auto"
-    # Vector index (rag/vector_index.py): "flat" (exact), "hnsw" (approximate graph) or "auto":
+    # Vector index (rag/store/vectors.py): "flat" (exact), "hnsw" (approximate graph) or "auto":
     # hnsw from hnsw_threshold passages up. efSearch is stored in the index; changing any of
     # these rebuilds the vector index from the embedding cache on the next `rag index`.
     index_type: str = "auto"
@@ -53,8 +56,8 @@ class Settings:
     # 256 and 0.997 at 512 (~2 ms; exact search 17 ms), for a graph rebuild of 57 s instead of 24 s.
     hnsw_ef_construction: int = 200
     hnsw_ef_search: int = 512
-    # Where the index lives (rag/store.py): "local" (FAISS + bm25s + SQLite in the index folder) or
-    # "milvus" (rag/milvus_store.py, the optional extra `.[milvus]`): milvus_uri is a local path
+    # Where the index lives (rag/store/local.py): "local" (FAISS + bm25s + SQLite in the index folder) or
+    # "milvus" (rag/store/milvus.py, the optional extra `.[milvus]`): milvus_uri is a local path
     # ending in .db (Milvus Lite; empty: <index>/milvus.db) or http(s)://host:19530 (a server or
     # cluster, passed through unchanged). The token is read from the variable milvus_token_env names.
     store: str = "local"
@@ -76,7 +79,7 @@ class Settings:
     # "Latest news" questions fuse a newest-first ranking of the candidates with this weight.
     recency_weight: float = 0.5
     # The day questions are asked on (YYYY-MM-DD; empty: today): "last week", "in March", "the
-    # latest" are read against it (rag/timeframe.py). Exact periods ("today", "last week") filter
+    # latest" are read against it (rag/retrieve/timeframe.py). Exact periods ("today", "last week") filter
     # retrieval to their days and loose ones ("recently", "currently") to days up to as_of, both
     # falling back to the whole index when that leaves nothing; period_weight fuses an
     # inside-the-period-first order into the ranking.
@@ -94,13 +97,13 @@ class Settings:
     # A quote must score at least this much relative to the best one to be added.
     quote_ratio: float = 0.8
     # Below this sentence relevance the assistant abstains whatever the abstention model says
-    # (a floor for the plainly off-topic; the fitted model in rag/abstention.json decides the rest).
+    # (a floor for the plainly off-topic; the fitted model in rag/answer/abstention.json decides the rest).
     min_relevance: float = 0.2
     progress: bool = True
     # CSV/TSV columns named explicitly, e.g. "title=Headline,text=Story" (rag index --columns);
-    # empty: found by their usual names (rag/formats/delimited.py).
+    # empty: found by their usual names (rag/ingest/formats/delimited.py).
     csv_columns: str = ""
-    # rag add / rag watch / the chat's Corpus tab (rag/fetching.py): seconds per request and per
+    # rag add / rag watch / the chat's Corpus tab (rag/ingest/fetching.py): seconds per request and per
     # download, the largest response, and whether private/loopback addresses may be fetched.
     fetch_timeout: float = 15.0
     fetch_max_bytes: int = 5 * 1024 * 1024
@@ -112,14 +115,6 @@ class Settings:
     llm_api_key_env: str = "RAG_LLM_API_KEY"
     llm_timeout: float = 30.0
     llm_context_tokens: int = 1500
-
-    def index_settings(self) -> dict[str, Any]:
-        """The settings an index is built with (``backend`` "auto" resolved); a mismatch on load means rebuild."""
-        from rag.embedding import concrete_backend
-
-        chosen = {key: getattr(self, key) for key in INDEX_KEYS}
-        chosen["backend"] = concrete_backend(self.model, self.backend)
-        return chosen
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -183,6 +178,15 @@ def resolve(config: str | Path | None = None, env: Mapping[str, str] | None = No
     layered.update(_from_env(env))
     layered.update(_known({k: v for k, v in overrides.items() if v is not None}, "arguments"))
     return replace(Settings(), **layered)
+
+
+def override(settings: Settings, **overrides: Any) -> Settings:
+    """``settings`` with ``overrides`` applied (None values ignored; unknown names are user errors).
+
+    >>> override(Settings(), k=3).k
+    3
+    """
+    return replace(settings, **_known({k: v for k, v in overrides.items() if v is not None}, "arguments"))
 
 
 def env_value(name: str, env: Mapping[str, str] | None = None) -> str | None:

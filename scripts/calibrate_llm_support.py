@@ -1,5 +1,5 @@
 """Print the support signals (embedding cosine, term overlap) between hand-written answer
-sentences and the seed articles' sentences, to choose rag/llm.py's support thresholds, then
+sentences and the seed articles' sentences, to choose rag/answer/llm.py's support thresholds, then
 count how many claims the full support check passes with and without the entity check.
 
     python scripts/calibrate_llm_support.py            # signals
@@ -15,10 +15,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from rag.embedding import get_embedder  # noqa: E402
-from rag.sentences import get_splitter  # noqa: E402
-from rag.terms import content_terms  # noqa: E402
-from rag.composer import term_overlap  # noqa: E402
+from rag.embed.embedding import get_embedder  # noqa: E402
+from rag.text.sentences import get_splitter  # noqa: E402
+from rag.text.terms import content_terms  # noqa: E402
+from rag.answer.composer import term_overlap  # noqa: E402
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
@@ -83,10 +83,11 @@ def main() -> None:
 
 
 def passes(entities) -> None:
-    """How many faithful and invented claims rag/llm.py's support check passes against the seeds."""
+    """How many faithful and invented claims rag/answer/llm.py's support check passes against the seeds."""
     from dataclasses import replace
 
-    from rag.llm import Claim, LLMComposer
+    from rag.answer.claims import Claim
+    from rag.answer.llm import LLMComposer
     from rag.schema import Passage
     from rag.settings import Settings
 
@@ -108,7 +109,7 @@ def passes(entities) -> None:
 
 if __name__ == "__main__":
     if "--passes" in sys.argv:
-        from rag.claim_check import fallback_entities
+        from rag.answer.claim_check import fallback_entities
 
         print("--- before: words, cosine and numbers only")
         passes(None)

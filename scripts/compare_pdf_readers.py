@@ -5,7 +5,7 @@
 
 Prints, for the page drawn line by line across both columns and for the page drawn right
 column first, whether each library reads the left column before the right one, and whether a
-hyphenated line end survives (neither repairs it; rag/formats/pdf.py does).
+hyphenated line end survives (neither repairs it; rag/ingest/formats/pdf.py does).
 """
 
 from __future__ import annotations

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.claim_check import fallback_entities, tagged_entities
-from rag.embedding import get_embedder
-from rag.llm import Claim, LLMComposer
+from rag.answer.claim_check import fallback_entities, tagged_entities
+from rag.embed.embedding import get_embedder
+from rag.answer.llm import Claim, LLMComposer
 from rag.schema import Passage
-from rag.sentences import get_splitter
+from rag.text.sentences import get_splitter
 from rag.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import rag
 
-DEFAULT_INDEX = "index"
+DEFAULT_INDEX = rag.DEFAULT_INDEX
 
 
 def parse_auth(value: str | None) -> tuple[str, str] | None:
@@ -31,6 +31,13 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def _has_index(index: str) -> bool:
+    try:
+        return rag.index_info(index) is not None
+    except rag.UserError:  # not a folder at all (a file, say): nothing to keep
+        return False
+
+
 def _load_app(index: str, corpus: str | None):
     """The app over ``index``; a missing index is built from ``corpus`` first."""
     from ui.app import build_app  # gradio is imported only when chatting
@@ -40,7 +47,7 @@ def _load_app(index: str, corpus: str | None):
     except rag.IndexMismatchError:
         raise
     except rag.UserError as exc:
-        if Path(index).is_dir() and (Path(index) / "CURRENT").exists():
+        if _has_index(index):
             raise  # an index is there but could not be loaded: building over it would not help
         if corpus is None:
             raise rag.UserError(f"{exc}; no corpus folder to build it from either (use --corpus DIR)") from None

@@ -15,7 +15,6 @@ from typing import Callable, Iterable, Iterator, Sequence
 import rag
 
 CONTEXT_CHARS = 360  # at most this much context each side of a highlighted quote
-MARKER = re.compile(r"\[(\d+)\]")
 # Levels of a passage's cosine similarity to the question. With all-MiniLM-L6-v2 a passage that
 # answers a news question mostly scores 0.5-0.75 and an unrelated one under 0.3.
 MATCH_LEVELS = ((0.5, "strong match"), (0.3, "partial match"), (float("-inf"), "weak match"))
@@ -125,38 +124,40 @@ def answer_text_html(text: str, first: rag.Citation | None = None) -> str:
     the answer span of the ``first`` citation in bold when the text opens with its quote."""
     span = answer_span(first) if first is not None and text.startswith(first.quote) else None
     if span is None:
-        return MARKER.sub(r'<sup class="rag-cite">[\1]</sup>', esc(text))
+        return rag.link_markers(esc(text))
     rest = text[len(first.quote):]
-    return with_answer_span(first.quote, span) + MARKER.sub(r'<sup class="rag-cite">[\1]</sup>', esc(rest))
+    return with_answer_span(first.quote, span) + rag.link_markers(esc(rest))
+
+
+def _card(summary: str, doc_id: str, start: int, end: int, context: str, *, meta: str = "",
+          cited: bool = False, is_open: bool = False) -> str:
+    """One collapsible card: its summary line, where the text is (doc id, offsets), the text itself."""
+    return (
+        f'<details class="rag-card{" rag-cited" if cited else ""}"{" open" if is_open else ""}>'
+        f"<summary>{summary}</summary>"
+        f'<div class="rag-doc">{esc(doc_id)}{meta} · characters {start}–{end}</div>'
+        f'<blockquote class="rag-context">{context}</blockquote>'
+        "</details>"
+    )
+
+
+def _meta_span(date: str | None, source: str | None) -> str:
+    meta = _meta(date, source)
+    return f' <span class="rag-meta">{meta}</span>' if meta else ""
 
 
 def citation_card(citation: rag.Citation, article_text: str | None) -> str:
     """A collapsible card for one citation: title, date/source, doc id, the quote in context."""
-    meta = _meta(citation.date, citation.source)
-    return (
-        '<details class="rag-card">'
-        f'<summary><span class="rag-n">[{citation.n}]</span> <span class="rag-title">{esc(citation.title)}</span>'
-        + (f' <span class="rag-meta">{meta}</span>' if meta else "")
-        + "</summary>"
-        f'<div class="rag-doc">{esc(citation.doc_id)} · characters {citation.start}–{citation.end}</div>'
-        f'<blockquote class="rag-context">{quote_in_context(citation, article_text)}</blockquote>'
-        "</details>"
-    )
+    summary = (f'<span class="rag-n">[{citation.n}]</span> <span class="rag-title">{esc(citation.title)}</span>'
+               + _meta_span(citation.date, citation.source))
+    return _card(summary, citation.doc_id, citation.start, citation.end, quote_in_context(citation, article_text))
 
 
 def passage_card(passage: rag.Passage, rank: int) -> str:
     """A collapsible card for a retrieved passage (used for the closest passages of an abstention)."""
-    meta = _meta(passage.date, passage.source)
-    return (
-        '<details class="rag-card">'
-        f'<summary><span class="rag-n">{rank}.</span> <span class="rag-title">{esc(passage.title)}</span>'
-        f" {match_html(passage.similarity)}"
-        + (f' <span class="rag-meta">{meta}</span>' if meta else "")
-        + "</summary>"
-        f'<div class="rag-doc">{esc(passage.doc_id)} · characters {passage.start}–{passage.end}</div>'
-        f'<blockquote class="rag-context">{esc(passage.text.strip())}</blockquote>'
-        "</details>"
-    )
+    summary = (f'<span class="rag-n">{rank}.</span> <span class="rag-title">{esc(passage.title)}</span>'
+               f" {match_html(passage.similarity)}" + _meta_span(passage.date, passage.source))
+    return _card(summary, passage.doc_id, passage.start, passage.end, esc(passage.text.strip()))
 
 
 def answer_html(answer: rag.Answer, article: ArticleLookup, text: str | None = None, cards: bool = True) -> str:
@@ -235,14 +236,9 @@ def sources_html(answer: rag.Answer | None) -> str:
         badge = "".join(f'<span class="rag-badge">cited [{c.n}]</span>' for c in cites)
         body = highlight(p.text.strip("\n"), [(c.start - p.start, c.end - p.start) for c in cites])
         meta = " · " + _meta(p.date, p.source) if p.date or p.source else ""
-        rows.append(
-            f'<details class="rag-card{" rag-cited" if cites else ""}"{" open" if is_open else ""}>'
-            f'<summary><span class="rag-n">{rank}.</span> {match_html(p.similarity)} '
-            f'<span class="rag-title">{esc(p.title)}</span> {badge}</summary>'
-            f'<div class="rag-doc">{esc(p.doc_id)}{meta} · characters {p.start}–{p.end}</div>'
-            f'<blockquote class="rag-context">{body}</blockquote>'
-            "</details>"
-        )
+        summary = (f'<span class="rag-n">{rank}.</span> {match_html(p.similarity)} '
+                   f'<span class="rag-title">{esc(p.title)}</span> {badge}')
+        rows.append(_card(summary, p.doc_id, p.start, p.end, body, meta=meta, cited=bool(cites), is_open=is_open))
     rows.append("</div>")
     return "".join(rows)
 
@@ -251,16 +247,15 @@ def error_html(message: str) -> str:
     return f'<div class="rag-answer rag-error"><p class="rag-text">{esc(message)}</p></div>'
 
 
-def stats_html(manifest: dict | None, index_dir: str, corpus_dir: str | None) -> str:
-    """What is indexed, from the manifest: articles, chunks, model, last build, folders."""
-    if not manifest:
+def stats_html(info: rag.IndexInfo | None, index_dir: str, corpus_dir: str | None) -> str:
+    """What is indexed (``rag.index_info``): articles, chunks, model, last build, folders."""
+    if info is None:
         return f'<div class="rag-empty">No index in {esc(index_dir)} yet.</div>'
-    model = (manifest.get("settings") or {}).get("model", "unknown")
     rows = [
-        ("Articles", manifest.get("articles", "?")),
-        ("Chunks", manifest.get("chunks", "?")),
-        ("Embedding model", model),
-        ("Last build", str(manifest.get("built_at", "unknown")).replace("T", " ")),
+        ("Articles", info.articles),
+        ("Chunks", info.chunks),
+        ("Embedding model", info.settings.get("model", "unknown")),
+        ("Last build", (info.built_at or "unknown").replace("T", " ")),
         ("Index folder", index_dir),
         ("Corpus folder", corpus_dir or "none (start with --corpus DIR to add articles)"),
     ]

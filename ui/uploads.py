@@ -23,8 +23,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
-ALLOWED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".json", ".jsonl", ".csv", ".tsv", ".pdf", ".docx")
-# Binary formats (read from their bytes by rag.formats): checked by their signature instead.
+import rag
+
+ALLOWED_SUFFIXES = rag.article_suffixes()
+# Binary formats (read from their bytes by rag.ingest.formats): checked by their signature instead.
 SIGNATURES = {".pdf": b"%PDF-", ".docx": b"PK\x03\x04"}
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 MAX_NAME_CHARS = 120
@@ -67,14 +69,15 @@ def check_content(data: bytes, limit: int = MAX_UPLOAD_BYTES, suffix: str = ".tx
     """Refuse empty, oversized or binary content, or a PDF/Word file that is none (raises ``BadUpload``)."""
     if len(data) > limit:
         raise BadUpload(f"too large ({len(data) / 1_048_576:.1f} MB; the limit is {limit / 1_048_576:.0f} MB)")
-    if not data.strip():
-        raise BadUpload("empty file")
+    problem = rag.text_problem(data)
+    if problem == "empty file":
+        raise BadUpload(problem)
     if suffix in SIGNATURES:
         if not data.startswith(SIGNATURES[suffix]):
             raise BadUpload(f"not a {suffix} file (its content does not start like one)")
         return
-    if b"\x00" in data[:8192]:
-        raise BadUpload("binary file, not text")
+    if problem:
+        raise BadUpload(f"{problem}, not text")
 
 
 @dataclass

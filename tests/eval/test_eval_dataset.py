@@ -4,7 +4,7 @@ import json
 import pytest
 
 from eval.dataset import EvalSetError, load_items, load_set
-from rag.reading import read_file
+from rag.ingest.reading import read_file
 from tests.conftest import TINY, write_corpus
 
 

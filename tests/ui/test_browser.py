@@ -196,7 +196,7 @@ def test_phone_width_has_no_sideways_scroll(browser, server):
 
 
 def test_upload_while_another_build_writes_says_so(page, server, tmp_path):
-    from rag.locking import index_writer
+    from rag.store.locking import index_writer
 
     story = tmp_path / "busy.txt"
     story.write_text("Busy day at the port\n\nThe port of Vellmar Quay handled 90 ships on Friday.\n", encoding="utf-8")

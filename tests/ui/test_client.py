@@ -44,7 +44,7 @@ def test_only_the_named_endpoints_are_public(client):
 
 
 def test_every_retrieval_mode_answers(server):
-    from rag.retrieval import RETRIEVERS
+    from rag.retrieve.retrievers import RETRIEVERS
 
     for mode in RETRIEVERS:
         with server.pool.use(mode) as assistant:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import rag
-from rag.fetching import article_path
+from rag.ingest.pages import article_path
 from tests.conftest import FAST, TINY, write_corpus
 from tests.news_server import news_site, rss  # noqa: F401  (the fixture)
 

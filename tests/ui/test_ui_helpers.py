@@ -185,9 +185,10 @@ def test_report_html_lists_counts_and_problems_once():
     assert "Nothing to do" in render.report_html(None)
 
 
-def test_stats_html_from_manifest():
-    manifest = {"articles": 2, "chunks": 6, "settings": {"model": "m<1>"}, "built_at": "2024-01-02T03:04:05+00:00"}
-    html = render.stats_html(manifest, "idx", None)
+def test_stats_html_from_index_info():
+    info = rag.IndexInfo("idx", None, articles=2, chunks=6, built_at="2024-01-02T03:04:05+00:00", newest_date=None,
+                         settings={"model": "m<1>"})
+    html = render.stats_html(info, "idx", None)
     assert "<dd>2</dd>" in html and "<dd>6</dd>" in html and "m&lt;1&gt;" in html and "2024-01-02 03:04:05" in html
     assert "No index" in render.stats_html(None, "idx", "c")
 
@@ -348,7 +349,7 @@ def test_folders_tracked_by_git_are_recognised(tmp_path):
 
 
 def test_a_reindex_removing_most_articles_asks_first():
-    from ui.app import removal_warning
+    from ui.corpus import removal_warning
 
     assert removal_warning({"added": 0, "updated": 0, "removed": 2096, "unchanged": 0}).startswith(
         "Re-indexing would remove 2,096 of the 2,096")
@@ -372,7 +373,7 @@ def test_chat_corpus_is_the_recorded_one(tmp_path, monkeypatch):
 
 
 def test_as_of_note_says_when_the_index_is_older_than_as_of():
-    from ui.app import as_of_note
+    from ui.chat import as_of_note
 
     assert "newest article" not in as_of_note("1987-10-20", "1987-10-20")
     older = as_of_note("2026-12-01", "1987-10-20")

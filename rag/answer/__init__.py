@@ -1,0 +1,1 @@
+"""Answer: composers (extractive, LLM), quotes, abstention and support checking."""

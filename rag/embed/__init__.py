@@ -1,0 +1,1 @@
+"""Embed: the ``Embedder`` Protocol and its table, the embedding cache, ONNX and GPU backends."""

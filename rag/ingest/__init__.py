@@ -1,0 +1,1 @@
+"""Ingest: read article files and feeds into ``Article``s (reading, boilerplate, dates, formats, fetching)."""

@@ -1,0 +1,1 @@
+"""Retrieve: retrievers, fusion, diversity, rerank, time periods and follow-up rewriting."""

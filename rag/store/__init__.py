@@ -1,0 +1,1 @@
+"""Store: building an index, the local store (manifest, vectors, BM25) and the Milvus store."""

@@ -1,0 +1,382 @@
+"""Build or update an index from a corpus folder, embedding only what changed."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import multiprocessing
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from rag.text.chunking import chunk_article, embedding_text
+from rag.errors import UserError
+from rag.store.bm25 import PARAMS as LEXICAL_PARAMS
+from rag.embed.embedding import EmbeddingCache, embed_missing, get_embedder, text_hash
+from rag.ingest.formats import file_readers
+from rag.store.locking import index_writer
+from rag.store.manifest import index_settings
+from rag.ingest.reading import Corpus, read_corpus
+from rag.schema import Article, Chunk, IndexInfo, IndexReport
+from rag.text.sentences import get_splitter
+from rag.settings import Settings, resolve
+from rag.store.local import (
+    CACHE_DB,
+    Generation,
+    StoredChunk,
+    check_index_folder,
+    newest_date,
+    open_store,
+    pending_vectors,
+    read_article_hashes,
+    read_manifest,
+    store_backend,
+)
+from rag.text.tokens import load_encoding
+
+log = logging.getLogger("rag")
+
+
+@dataclass(frozen=True)
+class _Previous:
+    """What the live index holds, for incremental builds."""
+
+    hashes: dict[str, str]
+    chunks: dict[str, list[StoredChunk]]
+    reusable: bool
+
+
+def _previous(index_dir: Path, settings: Settings, target: dict[str, Any]) -> _Previous:
+    """What the live index holds; reusable only when built with these settings at this ``target``."""
+    manifest = read_manifest(index_dir)
+    if manifest is None:
+        return _Previous({}, {}, False)
+    reusable = manifest.get("settings") == index_settings(settings) and manifest.get("store") == target
+    if not reusable and manifest["store"].get("name") != "local":
+        return _Previous({}, {}, False)  # another engine or place: everything is written afresh there
+    try:
+        store = open_store(index_dir, settings=settings)
+    except Exception as exc:  # an unreadable old index is rebuilt, not fatal
+        log.warning("ignoring unreadable index in %s: %s", index_dir, exc)
+        return _Previous({}, {}, False)
+    try:
+        hashes = {doc_id: a.content_hash for doc_id, a in store.articles().items()}
+        return _Previous(hashes, store.stored_chunks() if reusable else {}, reusable)
+    finally:
+        store.close()
+
+
+def _unique(articles: list[Article]) -> list[Article]:
+    seen: dict[str, Article] = {}
+    for article in articles:
+        if article.doc_id in seen:
+            log.warning("skipping duplicate article id %s", article.doc_id)
+            continue
+        seen[article.doc_id] = article
+    return list(seen.values())
+
+
+def _fingerprint(articles: list[Article]) -> str:
+    digest = hashlib.sha256()
+    for article in sorted(articles, key=lambda a: a.doc_id):
+        digest.update(f"{article.doc_id}\0{article.content_hash}\n".encode())
+    return digest.hexdigest()
+
+
+class _Chunker:
+    """Chunks articles with the settings' splitter, tokenizer and the model's window."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.splitter = get_splitter(settings.sentence_splitter)
+        self.encoding = load_encoding(settings.tokenizer)
+        self.embedder = get_embedder(settings.model, settings.device, settings.backend)
+
+    def __call__(self, article: Article) -> list[Chunk]:
+        return chunk_article(
+            article,
+            self.splitter,
+            self.encoding,
+            self.settings.chunk_tokens,
+            self.settings.chunk_overlap,
+            self.embedder.count_tokens,
+            self.embedder.max_tokens,
+        )
+
+
+def _reused(article: Article, rows: list[StoredChunk]) -> list[tuple[Chunk, str]]:
+    return [
+        (Chunk(article.doc_id, article.title, article.text[r.start : r.end], r.start, r.end, r.ordinal), r.embed_hash)
+        for r in rows
+    ]
+
+
+# Chunking is pure Python (pysbd, tiktoken calls): two processes on two cores chunk BBC's 2,096
+# articles ~1.9x faster (bench/README.md). Below this many articles to chunk, starting the workers
+# (imports, tokenizer; ~1 s) costs more than it saves.
+PARALLEL_MIN_ARTICLES = 400
+_worker_chunker: _Chunker | None = None
+
+
+def _start_worker(settings: Settings) -> None:
+    global _worker_chunker
+    _worker_chunker = _Chunker(settings)
+
+
+def _chunk_in_worker(article: Article) -> list[Chunk]:
+    assert _worker_chunker is not None
+    return _worker_chunker(article)
+
+
+def _workers(settings: Settings, articles: int) -> int:
+    """Processes to chunk with: one per core for large folders; one for small ones, and for torch
+    (each worker would load the whole model to count its tokens: seconds and ~900 MB apiece)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    if cores < 2 or articles < PARALLEL_MIN_ARTICLES or index_settings(settings)["backend"] == "torch":
+        return 1
+    return min(cores, 8)
+
+
+def _chunked(articles: list[Article], settings: Settings) -> Iterator[list[Chunk]]:
+    """The chunks of each article, in order; in a pool of processes when that is faster."""
+    workers = _workers(settings, len(articles))
+    if workers == 1:
+        chunker = _Chunker(settings)
+        yield from (chunker(a) for a in articles)
+        return
+    # spawn, not fork: the parent holds ONNX Runtime and tokenizers thread pools a fork would copy half-alive.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(settings,)) as pool:
+        yield from pool.map(_chunk_in_worker, articles, chunksize=16)  # map keeps the articles' order
+
+
+def chunk_articles(articles: list[Article], **settings: Any) -> list[list[Chunk]]:
+    """The chunks of each of ``articles``, as a build makes them (in parallel for large folders).
+
+    >>> [len(c) for c in chunk_articles(rag.read_corpus("seeds").articles)]  # doctest: +SKIP
+    [4, 6]
+    """
+    config = settings.pop("settings", None) or resolve(**settings)
+    return list(_chunked(articles, config))
+
+
+def _chunk_all(articles: list[Article], previous: _Previous, settings: Settings) -> list[tuple[Chunk, str]]:
+    """Every chunk with the hash of its embedding text; unchanged articles keep their chunks."""
+
+    def reusable(article: Article) -> list[StoredChunk] | None:
+        rows = previous.chunks.get(article.doc_id)
+        return rows if rows and previous.hashes.get(article.doc_id) == article.content_hash else None
+
+    fresh = [a for a in articles if reusable(a) is None]
+    # Loaded before the chunking bar starts: the model (and its one-off ONNX export, with its
+    # own named progress bar) must not look like a stalled "chunking 1/2".
+    if fresh:
+        get_embedder(settings.model, settings.device, settings.backend)
+    by_id: dict[str, list[Chunk]] = {}
+    with tqdm(total=len(fresh), desc="chunking", unit="article", disable=not settings.progress, leave=False) as bar:
+        for article, chunks in zip(fresh, _chunked(fresh, settings)):
+            by_id[article.doc_id] = chunks
+            bar.update()
+    result: list[tuple[Chunk, str]] = []
+    for article in articles:
+        rows = reusable(article)
+        if rows is not None:
+            result.extend(_reused(article, rows))
+        else:
+            result.extend((c, text_hash(embedding_text(c.title, c.text))) for c in by_id[article.doc_id])
+    return result
+
+
+def _counts(articles: list[Article], previous: dict[str, str]) -> dict[str, int]:
+    current = {a.doc_id: a.content_hash for a in articles}
+    return {
+        "added": sum(1 for d in current if d not in previous),
+        "updated": sum(1 for d, h in current.items() if d in previous and previous[d] != h),
+        "removed": sum(1 for d in previous if d not in current),
+        "unchanged": sum(1 for d, h in current.items() if previous.get(d) == h),
+    }
+
+
+def _manifest(settings: Settings, dimension: int, articles: list[Article], chunks: int, corpus_dir: Path) -> dict[str, Any]:
+    return {
+        "settings": index_settings(settings),
+        "dimension": dimension,
+        "lexical": LEXICAL_PARAMS,
+        "corpus_fingerprint": _fingerprint(articles),
+        "corpus_dir": str(corpus_dir),
+        "csv_columns": settings.csv_columns,  # so `rag add` / `rag watch` re-read CSVs the same way
+        "articles": len(articles),
+        "chunks": chunks,
+        "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def _store_for(config: Settings, asked: str | None, index_dir: Path) -> Settings:
+    """The store to build on: the one asked for, else the index's own (a plain ``rag index`` updates in place)."""
+    if asked is not None or config.store != Settings.store:
+        return config
+    live = read_manifest(index_dir)
+    return replace(config, store=live["store"].get("name", "local")) if live else config
+
+
+def recorded_corpus(index_dir: str | Path) -> Path | None:
+    """The corpus folder the index in ``index_dir`` was built from (None: no index, or none recorded).
+
+    Indexes built before paths were stored resolved hold the path as given, relative to the
+    working directory of that build; it is resolved against the current one.
+    """
+    manifest = read_manifest(Path(index_dir))
+    recorded = (manifest or {}).get("corpus_dir")
+    return Path(recorded).resolve() if recorded else None
+
+
+def _corpus_folder(corpus_dir: str | Path | None, index_dir: Path, replace: bool) -> Path:
+    """The folder to index: the one given, else the one the index records; a different one only with ``replace``."""
+    recorded = recorded_corpus(index_dir)
+    if corpus_dir is None:
+        if recorded is None:
+            raise UserError(f"no corpus folder given and index {index_dir} records none; name one: rag index CORPUS --index {index_dir}")
+        return recorded
+    chosen = Path(corpus_dir).resolve()
+    if recorded is not None and chosen != recorded and not replace:
+        raise UserError(
+            f"index {index_dir} holds the articles of {recorded}, not {chosen}; re-index it with "
+            f"`rag index --index {index_dir}`, or add --replace (replace=True) to rebuild it from {chosen}"
+        )
+    return chosen
+
+
+def build_index(
+    corpus_dir: str | Path | None = None,
+    index_dir: str | Path = "index",
+    *,
+    wait: bool = True,
+    replace: bool = False,
+    **settings: Any,
+) -> IndexReport:
+    """Build or incrementally update the index in ``index_dir`` from the articles in ``corpus_dir``.
+
+    ``corpus_dir=None`` re-indexes the folder the index records. A folder other than the
+    recorded one is refused (``UserError``) unless ``replace=True``. One writer at a time:
+    while another build holds the index, this one waits (saying who holds it), or with
+    ``wait=False`` raises ``IndexBusyError``. Only new or changed articles are chunked and
+    embedded; an unchanged folder is not rewritten at all. ``settings`` override
+    ``Settings`` fields (e.g. ``chunk_tokens=200``).
+
+    >>> rag.build_index("seeds", "index").summary()  # doctest: +SKIP
+    'added 2, updated 0, removed 0, unchanged 0; ...'
+    """
+    began = time.perf_counter()
+    config = settings.pop("settings", None) or resolve(**settings)
+    index_dir = Path(index_dir)
+    check_index_folder(index_dir)
+    # The clear errors (no such corpus, another corpus recorded) before the lock creates a folder.
+    if corpus_dir is not None and not Path(corpus_dir).is_dir():
+        raise UserError(f"corpus folder not found: {corpus_dir}")
+    _corpus_folder(corpus_dir, index_dir, replace)
+    config = _store_for(config, settings.get("store"), index_dir)
+    backend = store_backend(config.store)
+    target = backend.target(index_dir, config)
+    with index_writer(index_dir, wait=wait):
+        folder = _corpus_folder(corpus_dir, index_dir, replace)
+        corpus = read_corpus(folder, max_file_mb=config.max_file_mb, readers=file_readers(config.csv_columns))
+        backend.prepare(index_dir, target)
+        return _build(corpus, folder, index_dir, config, began, backend, target)
+
+
+def _build(
+    corpus: Corpus, corpus_dir: Path, index_dir: Path, config: Settings, began: float, backend: Any, target: Any
+) -> IndexReport:
+    articles = _unique(corpus.articles)
+    previous = _previous(index_dir, config, target)
+    counts = _counts(articles, previous.hashes)
+    chunks = _chunk_all(articles, previous, config)
+    changed = counts["added"] or counts["updated"] or counts["removed"] or not previous.reusable
+    live = read_manifest(index_dir)
+    # A lexical generation left by a killed build still needs its vectors.
+    changed = changed or (live or {}).get("corpus_dir") != str(corpus_dir) or pending_vectors(live)
+    spec = backend.vector_spec(config, len(chunks))
+    built = (live or {}).get("vector_index") or {"kind": "flat"}
+    outdated = previous.reusable and built != spec  # e.g. index_type changed: rebuild from the cache
+    embedded = 0
+    if changed or outdated:
+        embedder = get_embedder(config.model, config.device, config.backend)
+        texts = {h: embedding_text(c.title, c.text) for c, h in chunks}
+        manifest = _manifest(config, embedder.dimension, articles, len(chunks), corpus_dir)
+        manifest.update(vector_index=spec, store=target)
+        unchanged = frozenset(a.doc_id for a in articles if previous.hashes.get(a.doc_id) == a.content_hash)
+        full = not previous.reusable or outdated
+        empty = np.zeros((0, embedder.dimension), np.float32)
+        generation = Generation(articles, chunks, empty, [texts[h] for _, h in chunks], manifest, unchanged, full)
+        lexical = _publish_lexical(index_dir, backend, generation, live, config)
+        cache = EmbeddingCache(index_dir / CACHE_DB)
+        vectors, embedded = embed_missing(embedder, cache, texts, config.embed_batch_size, config.progress)
+        matrix = np.stack([vectors[h] for _, h in chunks]) if chunks else empty
+        backend.write(index_dir, replace(generation, vectors=matrix, lexical=lexical), config)
+    return IndexReport(
+        index_dir=str(index_dir),
+        chunks=len(chunks),
+        embedded=embedded,
+        seconds=time.perf_counter() - began,
+        skipped=corpus.skipped,
+        hidden=corpus.hidden,
+        corpus_dir=str(corpus_dir),
+        **counts,
+    )
+
+
+def _publish_lexical(index_dir: Path, backend: Any, generation: Generation, live: dict[str, Any] | None, config: Settings) -> Path | None:
+    """Make a lexical generation live before embedding, so BM25 answers meanwhile; its folder, or None.
+
+    Only where no full generation is live (a first build, or one a killed build left lexical):
+    an update keeps serving its full generation until the new one is complete."""
+    if not hasattr(backend, "write_lexical") or (live is not None and not pending_vectors(live)):
+        return None
+    folder = backend.write_lexical(index_dir, generation, config)
+    if config.progress:
+        tqdm.write(f"keyword search is ready in {index_dir} (rag ask answers from BM25); embedding the passages for hybrid search")
+    return folder
+
+
+def index_info(index_dir: str | Path = "index") -> IndexInfo | None:
+    """What the index in ``index_dir`` holds (corpus folder, counts, build time), or None if there is none.
+
+    >>> rag.index_info("index").corpus_dir  # doctest: +SKIP
+    '/home/me/rag/seeds'
+    """
+    index_dir = Path(index_dir)
+    check_index_folder(index_dir)
+    manifest = read_manifest(index_dir)
+    if manifest is None:
+        return None
+    recorded = recorded_corpus(index_dir)
+    return IndexInfo(
+        index_dir=str(index_dir),
+        corpus_dir=str(recorded) if recorded else None,
+        articles=int(manifest.get("articles", 0)),
+        chunks=int(manifest.get("chunks", 0)),
+        built_at=str(manifest.get("built_at", "")),
+        newest_date=newest_date(index_dir),
+        settings=dict(manifest.get("settings", {})),
+    )
+
+
+def plan_index(corpus_dir: str | Path | None = None, index_dir: str | Path = "index", **settings: Any) -> dict[str, int]:
+    """What ``build_index`` would do, without embedding: counts of added/updated/removed/unchanged articles.
+
+    Reads and hashes the corpus only (``corpus_dir=None``: the recorded folder), so a caller can
+    ask for confirmation before a re-index that would remove most of the articles.
+    """
+    config = settings.pop("settings", None) or resolve(**settings)
+    index_dir = Path(index_dir)
+    check_index_folder(index_dir)
+    folder = _corpus_folder(corpus_dir, index_dir, replace=True)
+    corpus = read_corpus(folder, max_file_mb=config.max_file_mb, readers=file_readers(config.csv_columns))
+    return _counts(_unique(corpus.articles), read_article_hashes(index_dir))

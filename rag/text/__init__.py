@@ -1,0 +1,1 @@
+"""Text: sentences, tokens, terms and chunking (``Article`` -> ``Chunk``)."""

@@ -1,0 +1,123 @@
+"""Entity-level support: a claim joining two stories names what its quote does not."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rag.answer.claim_check import clause_parts, fallback_entities, missing_entities, tagged_entities
+from rag.embed.embedding import get_embedder
+from rag.answer.claims import Claim
+from rag.answer.llm import LLMComposer
+from rag.schema import Passage
+from rag.text.sentences import get_splitter
+from rag.settings import Settings
+
+YEREVAN = ("In Yerevan, Armenian Deputy Foreign Minister Vahe Gevorkyan met Javier Kolomina. "
+           "The dialogue touched on ongoing cooperation between Armenia and NATO.")
+
+
+def test_fallback_entities_are_numbers_and_names_not_opening_function_words():
+    assert fallback_entities("About 5,000 troops train at the Chimyon centre in April.") == ["5000", "Chimyon", "April"]
+    assert fallback_entities("Pashinyan met Lt. Gen. Janusz Adamczyk.") == ["Pashinyan", "Lt. Gen. Janusz Adamczyk"]
+
+
+@pytest.mark.parametrize(("entities", "text", "missing"), [
+    (["Azerbaijan", "Armenia", "NATO"], YEREVAN, ["Azerbaijan"]),
+    (["Uzbek"], "Uzbekistan's army", []),  # one stem, other endings
+    (["Armenian"], "cooperation with Armenia", []),
+    (["Mustafa Oguz"], "General Oguz, whose first name is Mustafa", []),
+    (["5000"], "5,000 troops", []),
+    (["300"], "3000 troops", ["300"]),
+    (["Baku"], "Bakery in Lowtown", ["Baku"]),
+])
+def test_missing_entities(entities, text, missing):
+    assert missing_entities(entities, text) == missing
+
+
+SEED = Path(__file__).resolve().parents[2] / "seeds" / "004_9a3b49fdb12dc444.txt"
+
+
+def _composer(entities) -> LLMComposer:
+    settings = Settings()  # the real MiniLM: the splice below passed its cosine and word overlap
+    return LLMComposer(get_embedder(settings.model), get_splitter("pysbd"), settings, entities=entities)
+
+
+def test_the_field_splice_of_two_stories_is_unsupported_once_entities_are_checked():
+    """SmolLM2 on llama.cpp wrote this over the seeds; it passed as supported [1] before."""
+    splice = Claim("The delegation visited a military unit in Azerbaijan, where they discussed ongoing cooperation between Armenia and NATO.", [1])
+    faithful = Claim("Vahe Gevorkyan met Javier Kolomina in Yerevan.", [1])
+    text = SEED.read_text(encoding="utf-8")
+    passages = [Passage(0, SEED.name, text.splitlines()[0], text, 0, len(text), 1.0)]
+    before, after = _composer(None), _composer(fallback_entities)
+    assert before.support([splice], before.windows(passages))[0], "words and cosine alone pass the splice"
+    supported = after.support([splice, faithful], after.windows(passages))
+    assert supported[0] == {} and 1 in supported[1]
+
+
+@pytest.mark.parametrize(("text", "parts"), [
+    ("The delegation visited a military unit in Azerbaijan, where they discussed ongoing cooperation between Armenia and NATO.",
+     ["The delegation visited a military unit in Azerbaijan.", "They discussed ongoing cooperation between Armenia and NATO."]),
+    ("The bank raised its rate to 7.20 pct; dealers expect another rise next month.",
+     ["The bank raised its rate to 7.20 pct.", "Dealers expect another rise next month."]),
+    ("He met the minister, who spoke about oil prices.", ["He met the minister, who spoke about oil prices."]),  # no subject of its own
+    ("They met, and talked.", ["They met, and talked."]),  # parts too short to check
+    ("Oguz visited a unit in Azerbaijan and was shown its equipment.", ["Oguz visited a unit in Azerbaijan and was shown its equipment."]),
+])
+def test_clause_parts(text, parts):
+    assert clause_parts(text) == parts
+
+
+def test_tagged_entities_add_number_words_and_drop_ordinary_openers():
+    assert tagged_entities("The Chimyon centre is one of seven mountain facilities.") == ["Chimyon", "one", "seven"]
+    assert tagged_entities("According to the commander, 300 troops train.") == ["300"]
+    assert tagged_entities("Pashinyan met Lt. Gen. Janusz Adamczyk.") == ["Pashinyan", "Lt. Gen. Janusz Adamczyk"]
+    assert missing_entities(tagged_entities("Some two thousand soldiers came."), "Some 300 soldiers came.") == ["Some two thousand"]
+
+
+def _seed_passages() -> list[Passage]:
+    found = []
+    for n, seed in enumerate(sorted(SEED.parent.glob("*.txt"))):
+        text = seed.read_text(encoding="utf-8")
+        found.append(Passage(n, seed.name, text.splitlines()[0], text, 0, len(text), 1.0))
+    return found
+
+
+def test_the_field_splice_is_split_into_the_two_sentences_that_support_its_parts():
+    composer = _composer(tagged_entities)
+    splice = "The delegation visited a military unit in Azerbaijan, where they discussed ongoing cooperation between Armenia and NATO."
+    claims, supports = composer.checked([Claim(splice, [2])], composer.windows(_seed_passages()))
+    assert [c.text for c in claims] == ["The delegation visited a military unit in Azerbaijan.",
+                                        "They discussed ongoing cooperation between Armenia and NATO."]
+    quotes = [support[2][1].text for support in supports]
+    assert quotes[0].startswith("A NATO delegation headed by") and "Armenia and NATO" in quotes[1]
+
+
+def test_a_tacked_on_clause_is_flagged_while_the_quoted_part_stays_cited():
+    composer = _composer(tagged_entities)
+    claim = "A NATO delegation visited Uzbekistan to reaffirm the alliance's partnership with Tashkent, stating that it was a critical issue."
+    claims, supports = composer.checked([Claim(claim, [1])], composer.windows(_seed_passages()))
+    assert [bool(s) for s in supports] == [True, False]
+    assert claims[1].text == "Stating that it was a critical issue."
+
+
+def test_an_honest_sentence_with_clauses_stays_whole_and_an_invented_one_is_not_split():
+    composer = _composer(tagged_entities)
+    honest = "Gevorkyan and Kolomina discussed cooperation between Armenia and NATO, and the humanitarian situation in Nagorno-Karabakh."
+    invented = "NATO signed a new defence treaty with Uzbekistan, while Kolomina resigned after the meeting."
+    claims, supports = composer.checked([Claim(honest, [2]), Claim(invented, [1])], composer.windows(_seed_passages()))
+    assert [c.text for c in claims] == [honest, invented]
+    assert supports[0] and not supports[1]
+
+
+def test_enforce_writes_the_split_parts_each_with_its_own_quote():
+    composer = _composer(tagged_entities)
+    passages = _seed_passages()
+    fallback = composer.extractive.compose("What did the delegation do?", passages)
+    splice = "The delegation visited a military unit in Azerbaijan, where they discussed ongoing cooperation between Armenia and NATO. [2]"
+    answer = composer.enforce("What did the delegation do?", splice, passages, passages, "", fallback)
+    assert answer.text == ("The delegation visited a military unit in Azerbaijan. [1] "
+                           "They discussed ongoing cooperation between Armenia and NATO. [2]")
+    assert all(c.quote == passages[1].text[c.start:c.end] for c in answer.citations)
+    assert answer.unsupported == []
