@@ -22,7 +22,7 @@ from rag.text.markers import marker_pieces
 from rag.text.sentences import get_splitter
 from rag.settings import INDEX_KEYS, Settings, override, resolve
 from rag.store.local import Store, check_manifest, current_generation, open_store, pending_vectors
-from rag.store.local.pending import PendingVectors, pending_note
+from rag.store.pending import PendingVectors, pending_note
 from rag.store.manifest import index_settings
 from rag.text.terms import content_terms, stop_words
 from rag.retrieve.timeframe import Period, as_of_date, period_of

@@ -26,7 +26,7 @@ MOVED = {  # old module under rag -> its place in the stage packages
     "entities": "answer.entities", "claim_check": "answer.claim_check", "llm": "answer.llm",
 }
 # ``rag.store`` is an old module and a new package: a name already inside the package stays.
-_STORE_MODULES = "local|build|manifest|vectors|bm25|milvus|locking"
+_STORE_MODULES = "local|build|manifest|vectors|bm25|milvus|locking|pending"
 _NAMES = "|".join(sorted(MOVED, key=len, reverse=True))
 DOTTED = re.compile(rf"\brag\.({_NAMES})\b(?!\.py)(?!\.(?:{_STORE_MODULES})\b)(?! import (?:{_STORE_MODULES})\b)")
 SLASHED = re.compile(rf"\brag/({_NAMES})\b(?!/(?:{_STORE_MODULES})\b)")
