@@ -73,10 +73,12 @@ def _timed(call: Callable[[], Any]) -> tuple[Any, float]:
 
 
 def run_item(assistant: rag.Assistant, item: Item, k: int) -> tuple[list[Passage], Answer, dict[str, float]]:
-    """Retrieve k passages for the item (history included) on its as_of day, once, and answer from them."""
-    (query, passages), search_ms = _timed(lambda: assistant.retrieve(item.question, item.history, k=k, as_of=item.as_of))
-    answer, answer_ms = _timed(lambda: assistant.answer(item.question, query, passages))
-    return passages, answer, {"search": search_ms, "ask": search_ms + answer_ms}
+    """Retrieve the item's passages once (history included, on its as_of day): ``k`` for the retrieval
+    metrics, and the answer composed from the first ``k`` setting of them, as ``ask`` would retrieve."""
+    depth = max(k, assistant.settings.k)
+    (query, found), search_ms = _timed(lambda: assistant.retrieve(item.question, item.history, k=depth, as_of=item.as_of))
+    answer, answer_ms = _timed(lambda: assistant.answer(item.question, query, found[: assistant.settings.k]))
+    return found[:k], answer, {"search": search_ms, "ask": search_ms + answer_ms}
 
 
 def doc_recall(passages: list[Passage], gold: list[str], k: int = 5) -> float:
