@@ -32,10 +32,16 @@ MIN_TERM_OVERLAP = 0.6
 # against the best pair of seed sentences): a pair must cover 0.75 of the claim's terms.
 MIN_PAIR_OVERLAP = 0.75
 MIN_COSINE = 0.5
+# An invented clause inside a sentence that otherwise matches ("... met with the NATO General and
+# his team to discuss the future of bilateral cooperation", SmolLM2 on the seeds): this many
+# content words in a row that the quote lacks. Honest paraphrases of eval/llm_claims.jsonl miss
+# at most 3 in a row.
+MAX_UNMATCHED_RUN = 4
 MAX_SENTENCES = 4
 UNSUPPORTED = "[unsupported]"
 
 NEGATION = re.compile(r"\b(?:not|no|never|none|nobody|nothing|neither|nor|without|n't)\b|n't\b", re.I)
+PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 # Text addressed to an AI model rather than to readers (a prompt injection): a passage with
 # such text still goes to the model as quoted data, but never supports a claim.
 ADDRESSED_TO_MODEL = re.compile(
@@ -64,6 +70,15 @@ REWRITE_SYSTEM = """Rewrite the user's last question as one standalone question 
 without the conversation, naming what it refers to. Reply with the rewritten question only."""
 
 
+def unmatched_run(terms: list[str], found: set[str]) -> int:
+    """The longest run of consecutive ``terms`` missing from ``found``."""
+    longest = run = 0
+    for term in terms:
+        run = 0 if term in found else run + 1
+        longest = max(longest, run)
+    return longest
+
+
 class LLMComposer:
     """Writes the answer with an LLM, then keeps only what the passages support, cited."""
 
@@ -90,6 +105,8 @@ class LLMComposer:
         )
         self.encoding = load_encoding(settings.tokenizer)
         self.max_tokens = MAX_ANSWER_TOKENS
+        self.max_unmatched_run = MAX_UNMATCHED_RUN  # None: no run check (scripts/measure_llm_support.py)
+        self.pairs_across_paragraphs = False
 
     # -- prompt -------------------------------------------------------------------
 
@@ -163,7 +180,7 @@ class LLMComposer:
         yield self.enforce(question, "".join(written), prompt_passages, passages, query, fallback)
 
     def windows(self, passages: list[Passage]) -> list[Window]:
-        """Every sentence of the prompt passages, and every pair of adjacent ones."""
+        """Every sentence of the prompt passages, and every pair of adjacent ones in one paragraph."""
         found: list[Window] = []
         for n, passage in enumerate(passages, start=1):
             if ADDRESSED_TO_MODEL.search(passage.text):
@@ -171,8 +188,12 @@ class LLMComposer:
             sentences: list[Candidate] = candidates([passage], self.splitter)
             for i, c in enumerate(sentences):
                 found.append(Window(n, passage, c.start, c.end, c.text))
-                if i + 1 < len(sentences):
-                    nxt = sentences[i + 1]
+                nxt = sentences[i + 1] if i + 1 < len(sentences) else None
+                # Not across a paragraph break: the next paragraph is often another story, and a
+                # pair spanning both let a splice of the two pass ("Gevorkyan met ... to discuss
+                # the future of bilateral cooperation", the sentence before it in another story).
+                gap = passage.text[c.end - passage.start : nxt.start - passage.start] if nxt else "\n\n"
+                if nxt and (self.pairs_across_paragraphs or not PARAGRAPH_BREAK.search(gap)):
                     span = passage.text[c.start - passage.start : nxt.end - passage.start]
                     found.append(Window(n, passage, c.start, nxt.end, span, sentences=2))
         return found
@@ -186,9 +207,11 @@ class LLMComposer:
         cosine = vectors[: len(claims)] @ vectors[len(claims) :].T
         window_numbers = [number_set(w.text) for w in windows]
         window_negated = [bool(NEGATION.search(w.text)) for w in windows]
+        window_terms = [set(content_terms(w.text)) for w in windows]
         result = []
         for i, claim in enumerate(claims):
-            terms = set(content_terms(claim.text))
+            claim_terms = content_terms(claim.text)
+            terms = set(claim_terms)
             numbers = number_set(claim.text)
             negated = bool(NEGATION.search(claim.text))
             stated = list(self.entities(claim.text)) if self.entities else []
@@ -201,6 +224,8 @@ class LLMComposer:
                 if not numbers <= window_numbers[j] or (negated and not window_negated[j]):
                     continue
                 if stated and missing_entities(stated, window.text):  # e.g. a splice of two stories
+                    continue
+                if self.max_unmatched_run and unmatched_run(claim_terms, window_terms[j]) >= self.max_unmatched_run:
                     continue
                 # A lone sentence is the tighter quote: a pair must do clearly better to win.
                 score = float(cosine[i, j]) + overlap - 0.1 * (window.sentences - 1)

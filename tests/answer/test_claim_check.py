@@ -51,6 +51,7 @@ def test_the_field_splice_of_two_stories_is_unsupported_once_entities_are_checke
     text = SEED.read_text(encoding="utf-8")
     passages = [Passage(0, SEED.name, text.splitlines()[0], text, 0, len(text), 1.0)]
     before, after = _composer(None), _composer(fallback_entities)
+    before.max_unmatched_run, before.pairs_across_paragraphs = None, True  # the check as it was
     assert before.support([splice], before.windows(passages))[0], "words and cosine alone pass the splice"
     supported = after.support([splice, faithful], after.windows(passages))
     assert supported[0] == {} and 1 in supported[1]
@@ -121,3 +122,28 @@ def test_enforce_writes_the_split_parts_each_with_its_own_quote():
                            "They discussed ongoing cooperation between Armenia and NATO. [2]")
     assert all(c.quote == passages[1].text[c.start:c.end] for c in answer.citations)
     assert answer.unsupported == []
+
+
+def test_smollm2s_invented_clause_inside_a_matching_sentence_is_unsupported():
+    """SmolLM2 wrote this over the seeds: the Yerevan sentence matches 10 of its 15 content words,
+    the pair with the paragraph before (another story) matched the rest."""
+    composer = _composer(tagged_entities)
+    claim = Claim("In Yerevan, Armenian Deputy Foreign Minister Vahe Gevorkyan met with the NATO General and his team "
+                  "to discuss the future of bilateral cooperation.", [2])
+    assert composer.checked([claim], composer.windows(_seed_passages()))[1] == [{}]
+    composer.max_unmatched_run, composer.pairs_across_paragraphs = None, True  # the check before
+    assert composer.checked([claim], composer.windows(_seed_passages()))[1][0]
+
+
+def test_sentence_pairs_stay_inside_a_paragraph():
+    composer = _composer(tagged_entities)
+    pairs = [w.text for w in composer.windows(_seed_passages()) if w.sentences == 2]
+    assert pairs and not any("\n\n" in text for text in pairs)
+    assert any(text.startswith("A NATO delegation headed by") for text in pairs)  # two sentences of one paragraph
+
+
+def test_unmatched_run():
+    from rag.answer.llm import unmatched_run
+
+    assert unmatched_run(["a", "b", "c", "d", "e"], {"a", "c"}) == 2
+    assert unmatched_run([], set()) == 0
