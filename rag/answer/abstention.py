@@ -92,10 +92,18 @@ def stated_time_found(question: str, article_text: str, date: str | None) -> flo
     >>> stated_time_found("What was the surplus in March?", "The surplus was 1 bln.", "1987-03-02")
     1.0
     """
-    if not date or len(date) < 7:
+    if not date or len(date) < 7 or not date[:4].isdigit() or not date[5:7].isdigit():
         return 1.0
-    years = set(YEAR.findall(article_text)) | {date[:4]}
-    months = {m.lower() for m in MONTH.findall(article_text)} | {MONTHS[int(date[5:7]) - 1]}
+    year, month = int(date[:4]), int(date[5:7])
+    text = article_text.lower()
+    years = set(YEAR.findall(article_text)) | {str(year)}
+    months = {m.lower() for m in MONTH.findall(article_text)} | {MONTHS[month - 1]}
+    # "last year" in an article of 1987 speaks of 1986, "next year" of 1988; likewise months.
+    for word, step in (("last", -1), ("next", 1)):
+        if f"{word} year" in text:
+            years.add(str(year + step))
+        if f"{word} month" in text:
+            months.add(MONTHS[(month - 1 + step) % 12])
     stated_years = set(YEAR.findall(question))
     stated_months = {m.lower() for m in STATED_MONTH.findall(question)}
     return float(stated_years <= years and stated_months <= months)

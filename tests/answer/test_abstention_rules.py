@@ -15,6 +15,12 @@ from tests.conftest import FAST, write_corpus
     ("What was the surplus in March?", "The surplus was 1.2 bln dlrs.", "1987-03-10", 1.0),
     ("What was the surplus in June?", "The surplus was 1.2 bln dlrs.", "1987-03-10", 0.0),
     ("What forecast did it make for the 1990s?", "It expects a surplus in the 1990s.", "1987-03-10", 1.0),
+    ("How much silver did Mexico produce in 1986?", "Mexico produced 2,300 tonnes last year.", "1987-04-29", 1.0),
+    ("How much silver did Mexico produce in 1985?", "Mexico produced 2,300 tonnes last year.", "1987-04-29", 0.0),
+    ("What will output be in 1988?", "Output will rise next year.", "1987-04-29", 1.0),
+    ("What were sales in March?", "Sales rose last month.", "1987-04-29", 1.0),
+    ("What were sales in November?", "Sales rose last month.", "1987-01-15", 0.0),
+    ("What were sales in December?", "Sales rose last month.", "1987-01-15", 1.0),
 ])
 def test_a_stated_year_or_month_must_be_in_the_article_or_its_date(question, text, date, found):
     assert stated_time_found(question, text, date) == found
