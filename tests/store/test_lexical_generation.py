@@ -16,7 +16,7 @@ from rag.store.local import CHUNKS_DB, VECTORS, embedding_progress, live_generat
 from tests.conftest import FAST, TINY, write_corpus
 from ui import render
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT), "RAG_MODEL": "hashing", "RAG_PROGRESS": "false"}
 QUESTION = "How many boats can the harbour hold?"
 

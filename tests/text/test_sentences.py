@@ -7,7 +7,7 @@ import pytest
 
 from rag.text.sentences import _align, blocks, get_splitter, plain_cuts, plain_paragraph_spans
 
-BBC = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "bbc"
+BBC = Path(__file__).resolve().parents[3] / "shared" / "corpora" / "bbc"
 
 
 def pysbd_spans(block: str) -> list[tuple[int, int]]:
