@@ -8,7 +8,8 @@ the live manifest, which names the store it was built on, so loading needs no se
 Layout of a local index folder::
 
     CURRENT              name of the live generation (replaced atomically)
-    gen-000003/          manifest.json, vectors.faiss, chunks.sqlite
+    gen-000003/          manifest.json, vectors.faiss, bm25/, chunks.sqlite (articles, chunks,
+                         files and terms: what an update reuses)
     embeddings.sqlite    embedding cache shared by all generations
     write.lock(.json)    the one writer's lock and who holds it (rag/locking.py)
 
