@@ -30,10 +30,10 @@ from rag.settings import Settings, resolve
 from rag.store import (
     CACHE_DB,
     Generation,
+    LiveRows,
     StoredChunk,
     check_index_folder,
     newest_date,
-    LiveRows,
     open_store,
     pending_vectors,
     read_live_rows,
