@@ -17,11 +17,14 @@ BM25_DIR = "bm25"
 PARAMS = {"library": "bm25s", "method": "lucene", "k1": 1.5, "b": 0.75, "tokens": "content_terms (snowball english)"}
 
 
-def build_bm25(texts: list[str], folder: Path) -> None:
-    """Index ``texts`` (row i = chunk id i) and save the BM25 model in ``folder``."""
+def build_bm25(texts: list[str], folder: Path, terms: list[list[str]] | None = None) -> None:
+    """Index ``texts`` (row i = chunk id i) and save the BM25 model in ``folder``.
+
+    ``terms``: the texts' ``content_terms`` where already known (an update reuses them)."""
     model = bm25s.BM25(method=PARAMS["method"], k1=PARAMS["k1"], b=PARAMS["b"])
+    terms = terms if terms is not None else [content_terms(text) for text in texts]
     # A placeholder token keeps bm25s working when a corpus has no content terms at all.
-    model.index([content_terms(text) or ["\u2400"] for text in texts], show_progress=False)
+    model.index([row or ["\u2400"] for row in terms], show_progress=False)
     model.save(str(folder), show_progress=False)
 
 

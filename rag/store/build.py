@@ -23,6 +23,7 @@ from rag.embed.embedding import EmbeddingCache, embed_missing, get_embedder, tex
 from rag.ingest.formats import file_readers
 from rag.store.locking import index_writer
 from rag.store.manifest import index_settings
+from rag.store.read_cache import FileRecord, RememberingReaders
 from rag.ingest.reading import Corpus, read_corpus
 from rag.schema import Article, Chunk, IndexInfo, IndexReport
 from rag.text.sentences import get_splitter
@@ -30,11 +31,13 @@ from rag.settings import Settings, resolve
 from rag.store.local import (
     CACHE_DB,
     Generation,
+    LiveRows,
     StoredChunk,
     check_index_folder,
     newest_date,
     open_store,
     pending_vectors,
+    read_live_rows,
     read_article_hashes,
     read_manifest,
     store_backend,
@@ -51,6 +54,8 @@ class _Previous:
     hashes: dict[str, str]
     chunks: dict[str, list[StoredChunk]]
     reusable: bool
+    # The live local generation's rows: its files, articles and BM25 terms (None: none, or another store).
+    rows: LiveRows | None = None
 
 
 def _previous(index_dir: Path, settings: Settings, target: dict[str, Any]) -> _Previous:
@@ -62,6 +67,11 @@ def _previous(index_dir: Path, settings: Settings, target: dict[str, Any]) -> _P
     if not reusable and manifest["store"].get("name") != "local":
         return _Previous({}, {}, False)  # another engine or place: everything is written afresh there
     try:
+        if manifest["store"].get("name") == "local":  # from its SQLite file alone: no vectors or BM25 loaded
+            rows = read_live_rows(index_dir)
+            if rows is not None:
+                hashes = {doc_id: a.content_hash for doc_id, a in rows.articles.items()}
+                return _Previous(hashes, rows.chunks if reusable else {}, reusable, rows)
         store = open_store(index_dir, settings=settings)
     except Exception as exc:  # an unreadable old index is rebuilt, not fatal
         log.warning("ignoring unreadable index in %s: %s", index_dir, exc)
@@ -71,6 +81,15 @@ def _previous(index_dir: Path, settings: Settings, target: dict[str, Any]) -> _P
         return _Previous(hashes, store.stored_chunks() if reusable else {}, reusable)
     finally:
         store.close()
+
+
+def _readers(config: Settings, previous: _Previous, manifest: dict[str, Any] | None) -> RememberingReaders:
+    """File readers that reuse the live generation's articles of files whose bytes are unchanged
+    (when it read CSVs with the same columns)."""
+    rows = previous.rows
+    same = rows is not None and (manifest or {}).get("csv_columns", "") == config.csv_columns
+    known = {path: FileRecord(*record) for path, record in rows.files.items()} if same else {}
+    return RememberingReaders(file_readers(config.csv_columns), known, rows.articles if same else {})
 
 
 def _unique(articles: list[Article]) -> list[Article]:
@@ -286,16 +305,19 @@ def build_index(
     target = backend.target(index_dir, config)
     with index_writer(index_dir, wait=wait):
         folder = _corpus_folder(corpus_dir, index_dir, replace)
-        corpus = read_corpus(folder, max_file_mb=config.max_file_mb, readers=file_readers(config.csv_columns))
+        previous = _previous(index_dir, config, target)
+        readers = _readers(config, previous, read_manifest(index_dir))
+        corpus = read_corpus(folder, max_file_mb=config.max_file_mb, readers=readers.mapping())
+        log.debug("parsed %d of %d files (the others unchanged since the live generation)", readers.parsed, len(readers.seen))
         backend.prepare(index_dir, target)
-        return _build(corpus, folder, index_dir, config, began, backend, target)
+        return _build(corpus, folder, index_dir, config, began, backend, target, previous, readers.seen)
 
 
 def _build(
-    corpus: Corpus, corpus_dir: Path, index_dir: Path, config: Settings, began: float, backend: Any, target: Any
+    corpus: Corpus, corpus_dir: Path, index_dir: Path, config: Settings, began: float, backend: Any, target: Any,
+    previous: _Previous, files: dict[str, FileRecord],
 ) -> IndexReport:
     articles = _unique(corpus.articles)
-    previous = _previous(index_dir, config, target)
     counts = _counts(articles, previous.hashes)
     chunks = _chunk_all(articles, previous, config)
     changed = counts["added"] or counts["updated"] or counts["removed"] or not previous.reusable
@@ -314,12 +336,18 @@ def _build(
         unchanged = frozenset(a.doc_id for a in articles if previous.hashes.get(a.doc_id) == a.content_hash)
         full = not previous.reusable or outdated
         empty = np.zeros((0, embedder.dimension), np.float32)
-        generation = Generation(articles, chunks, empty, [texts[h] for _, h in chunks], manifest, unchanged, full)
+        appended = _appendable(chunks, previous, backend) if not (full or pending_vectors(live)) else None
+        chunks = appended[0] if appended else chunks
+        known = previous.rows.terms if previous.rows is not None and previous.reusable else {}
+        generation = Generation(articles, chunks, empty, [texts[h] for _, h in chunks], manifest, unchanged, full,
+                                files=files, terms=known)
         lexical = _publish_lexical(index_dir, backend, generation, live, config)
+        new_rows = chunks[appended[1]:] if appended else chunks  # an append embeds and adds only the new rows
         cache = EmbeddingCache(index_dir / CACHE_DB)
-        vectors, embedded = embed_missing(embedder, cache, texts, config.embed_batch_size, config.progress)
-        matrix = np.stack([vectors[h] for _, h in chunks]) if chunks else empty
-        backend.write(index_dir, replace(generation, vectors=matrix, lexical=lexical), config)
+        vectors, embedded = embed_missing(embedder, cache, {h: texts[h] for _, h in new_rows}, config.embed_batch_size, config.progress)
+        matrix = np.stack([vectors[h] for _, h in new_rows]) if new_rows else empty
+        appended_to = previous.rows.generation if appended else None
+        backend.write(index_dir, replace(generation, vectors=matrix, lexical=lexical, appended_to=appended_to), config)
     return IndexReport(
         index_dir=str(index_dir),
         chunks=len(chunks),
@@ -330,6 +358,21 @@ def _build(
         corpus_dir=str(corpus_dir),
         **counts,
     )
+
+
+def _appendable(chunks: list[tuple[Chunk, str]], previous: _Previous, backend: Any) -> tuple[list[tuple[Chunk, str]], int] | None:
+    """``chunks`` with the live generation's, in its id order, first, and how many those are; None
+    unless every live chunk is still there unchanged (an update that only adds articles), so that
+    the new vectors can be appended to the live vector index instead of building it again."""
+    rows = previous.rows
+    if rows is None or not getattr(backend, "appends", False) or not previous.reusable:
+        return None
+    order = {doc_id: i for i, doc_id in enumerate(rows.chunks)}
+    old = sorted((pair for pair in chunks if pair[0].doc_id in order), key=lambda p: (order[p[0].doc_id], p[0].ordinal))
+    stored = [r.embed_hash for doc_rows in rows.chunks.values() for r in doc_rows]
+    if len(old) != rows.chunk_count or [h for _, h in old] != stored:
+        return None  # something changed or went: the ids shift, so the vector index is built afresh
+    return old + [pair for pair in chunks if pair[0].doc_id not in order], len(old)
 
 
 def _publish_lexical(index_dir: Path, backend: Any, generation: Generation, live: dict[str, Any] | None, config: Settings) -> Path | None:

@@ -8,7 +8,8 @@ the live manifest, which names the store it was built on, so loading needs no se
 Layout of a local index folder::
 
     CURRENT              name of the live generation (replaced atomically)
-    gen-000003/          manifest.json, vectors.faiss, chunks.sqlite
+    gen-000003/          manifest.json, vectors.faiss, bm25/, chunks.sqlite (articles, chunks,
+                         files and terms: what an update reuses)
     embeddings.sqlite    embedding cache shared by all generations
     write.lock(.json)    the one writer's lock and who holds it (rag/store/locking.py)
 
@@ -35,7 +36,7 @@ import sqlite3
 import threading
 import time
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Protocol
 
@@ -45,6 +46,7 @@ import numpy as np
 from rag.errors import IndexMismatchError, UserError
 from rag.retrieve.fusion import reciprocal_rank_fusion
 from rag.store.bm25 import BM25_DIR, build_bm25, bm25_search, load_bm25
+from rag.text.terms import content_terms
 from rag.schema import Article, Chunk, Passage
 from rag.store.vectors import build_vector_index, read_vector_index, spec_for
 
@@ -66,7 +68,11 @@ CREATE TABLE articles (doc_id TEXT PRIMARY KEY, title TEXT, text TEXT, date TEXT
 CREATE TABLE chunks (id INTEGER PRIMARY KEY, doc_id TEXT, ordinal INTEGER, start INTEGER, end INTEGER,
                      embed_hash TEXT);
 CREATE INDEX chunks_doc ON chunks (doc_id);
+CREATE TABLE files (path TEXT PRIMARY KEY, raw_hash TEXT, doc_ids TEXT);
+CREATE TABLE terms (hash TEXT PRIMARY KEY, terms TEXT);
 """
+# files: what each corpus file held when read (rag/store/read_cache.py); terms: each chunk text's BM25
+# terms by embedding-text hash. Both only spare an update work: generations without them still load.
 
 
 def rebuild_hint(index_dir: Path, manifest: dict[str, Any] | None = None) -> str:
@@ -198,6 +204,41 @@ def _live_articles(index_dir: Path) -> list[tuple[str, str, str | None]] | None:
         store.close()
 
 
+@dataclass(frozen=True)
+class LiveRows:
+    """What a local generation's SQLite file holds, for an update to reuse (no vectors or BM25 loaded)."""
+
+    generation: Path
+    articles: dict[str, Article]
+    chunks: dict[str, list["StoredChunk"]]
+    chunk_count: int
+    files: dict[str, tuple[str, tuple[str, ...]]]
+    terms: dict[str, list[str]]
+
+
+def read_live_rows(index_dir: Path) -> LiveRows | None:
+    """The live local generation's rows; None when there is none or it is another store's.
+
+    Generations written before the ``files`` and ``terms`` tables existed give them empty."""
+    generation = _generation_path(index_dir)
+    if generation is None or not (generation / CHUNKS_DB).is_file():
+        return None
+    with closing(_connect_readonly(generation / CHUNKS_DB)) as db:
+        rows = db.execute("SELECT doc_id, title, text, date, source, url, content_hash FROM articles")
+        articles = {row[0]: Article(*row) for row in rows}
+        chunks: dict[str, list[StoredChunk]] = {}
+        count = 0
+        for row in db.execute("SELECT doc_id, ordinal, start, end, embed_hash FROM chunks ORDER BY id"):
+            chunks.setdefault(row[0], []).append(StoredChunk(*row))
+            count += 1
+        tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        files, terms = {}, {}
+        if {"files", "terms"} <= tables:
+            files = {p: (h, tuple(json.loads(ids))) for p, h, ids in db.execute("SELECT path, raw_hash, doc_ids FROM files")}
+            terms = {h: t.split("\n") if t else [] for h, t in db.execute("SELECT hash, terms FROM terms")}
+    return LiveRows(generation, articles, chunks, count, files, terms)
+
+
 def read_article_hashes(index_dir: Path) -> dict[str, str]:
     """doc id -> content hash of the live index."""
     return {doc_id: content_hash for doc_id, content_hash, _ in _live_articles(index_dir) or []}
@@ -294,6 +335,12 @@ class Generation:
     full: bool = True
     # A published lexical generation of exactly these articles and chunks (its files may be reused).
     lexical: Path | None = None
+    # The live generation whose chunks are this one's first rows, ids unchanged: ``vectors`` then
+    # holds only the rows after them, appended to its vector index (an update that only adds).
+    appended_to: Path | None = None
+    # What the corpus files held (path -> read_cache.FileRecord) and known BM25 terms by text hash.
+    files: dict[str, Any] = field(default_factory=dict)
+    terms: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -453,9 +500,13 @@ class IndexStore:
         ]
 
 
-def _write_sqlite(path: Path, articles: list[Article], chunks: list[tuple[Chunk, str]]) -> None:
+def _write_sqlite(
+    path: Path, articles: list[Article], chunks: list[tuple[Chunk, str]], files: dict[str, Any], terms: dict[str, list[str]]
+) -> None:
     with closing(sqlite3.connect(path)) as db, db:
         db.executescript(SCHEMA)
+        db.executemany("INSERT INTO files VALUES (?, ?, ?)", [(p, r.raw_hash, json.dumps(r.doc_ids)) for p, r in files.items()])
+        db.executemany("INSERT INTO terms VALUES (?, ?)", [(h, "\n".join(t)) for h, t in terms.items()])
         db.executemany(
             "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?)",
             [(a.doc_id, a.title, a.text, a.date, a.source, a.url, a.content_hash) for a in articles],
@@ -499,41 +550,49 @@ def publish_generation(index_dir: Path, manifest: dict[str, Any], fill: Callable
     return final
 
 
-def write_generation(
-    index_dir: Path,
-    articles: list[Article],
-    chunks: list[tuple[Chunk, str]],
-    vectors: np.ndarray,
-    lexical_texts: list[str],
-    manifest: dict[str, Any],
-    lexical_from: Path | None = None,
-) -> Path:
+def write_generation(index_dir: Path, generation: Generation) -> Path:
     """Write a complete local generation (FAISS, BM25, SQLite, manifest), then make it live atomically.
 
-    ``lexical_from``: a lexical generation of exactly these articles and chunks, whose texts and
-    BM25 are hard-linked rather than written again."""
+    Texts and BM25 are hard-linked from ``generation.lexical`` when it names a lexical generation
+    of exactly these chunks; vectors are appended to ``generation.appended_to``'s when it names one."""
+    g = generation
 
     def fill(staging: Path) -> None:
-        index = build_vector_index(vectors, manifest.get("vector_index"))  # flat unless the manifest says hnsw
-        faiss.write_index(index, str(staging / VECTORS))
-        if lexical_from is not None:
-            _link_lexical(lexical_from, staging)
+        faiss.write_index(_vector_index(g), str(staging / VECTORS))
+        if g.lexical is not None:
+            _link_lexical(g.lexical, staging)
         else:
-            _fill_lexical(staging, articles, chunks, lexical_texts)
+            _fill_lexical(staging, g)
 
-    return publish_generation(index_dir, manifest, fill)
+    return publish_generation(index_dir, g.manifest, fill)
 
 
-def write_lexical_generation(
-    index_dir: Path, articles: list[Article], chunks: list[tuple[Chunk, str]], lexical_texts: list[str], manifest: dict[str, Any]
-) -> Path:
+def _vector_index(g: Generation) -> faiss.Index:
+    """A new FAISS index of the generation's vectors, or the live one's with the new rows added."""
+    if g.appended_to is None:
+        return build_vector_index(g.vectors, g.manifest.get("vector_index"))  # flat unless the manifest says hnsw
+    index = faiss.read_index(str(g.appended_to / VECTORS))
+    if index.ntotal + len(g.vectors) != len(g.chunks):
+        raise AssertionError(f"cannot append {len(g.vectors)} vectors to {index.ntotal} for {len(g.chunks)} chunks")
+    index.add(np.ascontiguousarray(g.vectors, dtype=np.float32))  # ids continue from ntotal: the new chunks' ids
+    return index
+
+
+def write_lexical_generation(index_dir: Path, generation: Generation) -> Path:
     """Write a lexical generation (BM25, SQLite, manifest saying its vectors are pending), then make it live."""
-    return publish_generation(index_dir, {**manifest, "vectors": PENDING}, lambda staging: _fill_lexical(staging, articles, chunks, lexical_texts))
+    manifest = {**generation.manifest, "vectors": PENDING}
+    return publish_generation(index_dir, manifest, lambda staging: _fill_lexical(staging, generation))
 
 
-def _fill_lexical(staging: Path, articles: list[Article], chunks: list[tuple[Chunk, str]], lexical_texts: list[str]) -> None:
-    build_bm25(lexical_texts, staging / BM25_DIR)
-    _write_sqlite(staging / CHUNKS_DB, articles, chunks)
+def _fill_lexical(staging: Path, g: Generation) -> None:
+    """Texts (SQLite) and BM25; terms known from the live generation are not computed again."""
+    terms = dict(g.terms)
+    for (_, h), text in zip(g.chunks, g.lexical_texts):
+        if h not in terms:
+            terms[h] = content_terms(text)
+    build_bm25(g.lexical_texts, staging / BM25_DIR, [terms[h] for _, h in g.chunks])
+    live = {h for _, h in g.chunks}
+    _write_sqlite(staging / CHUNKS_DB, g.articles, g.chunks, g.files, {h: t for h, t in terms.items() if h in live})
 
 
 def _link_lexical(source: Path, staging: Path) -> None:
@@ -557,6 +616,8 @@ class LocalBackend:
     """``store = "local"``: everything in the index folder (the embedded default)."""
 
     name = "local"
+    # An update that only adds articles appends their vectors to the live vector index.
+    appends = True
 
     @staticmethod
     def target(index_dir: Path, settings: Any) -> dict[str, Any]:
@@ -578,14 +639,12 @@ class LocalBackend:
 
     @staticmethod
     def write(index_dir: Path, generation: Generation, settings: Any = None) -> None:
-        g = generation
-        write_generation(index_dir, g.articles, g.chunks, g.vectors, g.lexical_texts, g.manifest, g.lexical)
+        write_generation(index_dir, generation)
 
     @staticmethod
     def write_lexical(index_dir: Path, generation: Generation, settings: Any = None) -> Path:
         """Publish ``generation`` without its vectors (``generation.vectors`` is ignored); returns its folder."""
-        g = generation
-        return write_lexical_generation(index_dir, g.articles, g.chunks, g.lexical_texts, g.manifest)
+        return write_lexical_generation(index_dir, generation)
 
 
 def _milvus() -> Any:

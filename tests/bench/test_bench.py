@@ -60,3 +60,15 @@ def test_bench_on_milvus_writes_the_same_numbers(tmp_path):
         assert isinstance(row[key], (int, float)) and math.isfinite(row[key]), key
     assert row["store"] == "milvus" and row["vector_index"]["kind"] == "milvus-hnsw" and row["recall_at_10"] == 1.0
     assert row["rerun_1pct_embedded"] >= 1
+
+
+def test_bench_updates_prints_first_answer_and_update_rows(tmp_path):
+    from bench import updates
+
+    corpus = write_corpus(tmp_path / "corpus", TINY)
+    out = tmp_path / "rows.json"
+    updates.main(["--corpus", str(corpus), "--work", str(tmp_path / "work"), "--model", "hashing", "--runs", "1", "--json", str(out)])
+    rows = json.loads(out.read_text())
+    assert 0 < rows["first answer s"] <= rows["full build s"]
+    assert all(rows[k] > 0 for k in ("unchanged re-run s", "1% changed s", "1% added s"))
+    assert rows["passages"] > 3, "1% added put new articles in the index"

@@ -1,0 +1,133 @@
+"""First answer and update times: ``python -m bench.updates --corpus ../shared/corpora/bbc``.
+
+Works on a copy of the corpus (``--work``, default /tmp/rag-bench-updates), so the rows are:
+
+- ``first answer``: seconds from starting ``rag index`` on a new index until ``rag ask``
+  (a fresh process, polled) answers: from the lexical generation, before the vectors exist;
+- ``full build``: wall seconds until that ``rag index`` exits;
+- ``unchanged re-run``, ``1% changed`` (a paragraph appended to 1% of the articles) and
+  ``1% added`` (as many new articles): wall seconds of ``rag index`` in a fresh process,
+  imports included, medians of ``--runs``.
+
+``--cache EMBEDDINGS.sqlite`` seeds the new index's embedding cache (e.g. a BBC build's), so
+the full build measures everything but embedding; ``--synthetic N`` measures a recombined
+corpus of about N passages (bench/synthetic.py) instead; ``--model hashing`` skips the model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench.synthetic import synthetic_corpus
+
+ROOT = Path(__file__).resolve().parent.parent
+QUESTION = "What did the government say?"
+
+
+def _env(model: str | None) -> dict[str, str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "RAG_PROGRESS": "false"}
+    return {**env, "RAG_MODEL": model} if model else env
+
+
+def _rag(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "rag.cli", *args], env=env, capture_output=True, text=True)
+
+
+def first_answer(corpus: Path, index: Path, env: dict[str, str]) -> tuple[float, float]:
+    """(seconds until ``rag ask`` answers, seconds until the build ends) of a first build."""
+    began = time.perf_counter()
+    build = subprocess.Popen([sys.executable, "-m", "rag.cli", "index", str(corpus), "--index", str(index)],
+                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    answered = None
+    while answered is None and build.poll() is None:
+        if (index / "CURRENT").exists() and _rag("ask", QUESTION, "--index", str(index), env=env).returncode == 0:
+            answered = time.perf_counter() - began
+            print(f"first answer after {answered:.1f} s", flush=True)
+        time.sleep(0.2)
+    _, err = build.communicate()
+    if build.returncode != 0:
+        raise SystemExit(f"rag index failed: {err.strip()}")
+    ended = time.perf_counter() - began
+    return answered or ended, ended
+
+
+def timed_index(corpus: Path, index: Path, env: dict[str, str]) -> float:
+    began = time.perf_counter()
+    run = _rag("index", str(corpus), "--index", str(index), env=env)
+    if run.returncode != 0:
+        raise SystemExit(f"rag index failed: {run.stderr.strip()}")
+    return time.perf_counter() - began
+
+
+def _articles(corpus: Path) -> list[Path]:
+    return sorted(p for p in corpus.rglob("*.txt") if p.name not in {"LICENSE", "SOURCE.md"})
+
+
+def change(corpus: Path, fraction: float, seed: int) -> None:
+    rng = random.Random(seed)
+    files = _articles(corpus)
+    for path in rng.sample(files, max(1, round(len(files) * fraction))):
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(f"\n\nUpdate {seed}-{rng.randint(1, 10**6)}: the story was revised after publication with new figures.\n")
+
+
+def add(corpus: Path, fraction: float, seed: int) -> None:
+    rng = random.Random(seed)
+    files = _articles(corpus)
+    folder = corpus / f"added-{seed}"
+    folder.mkdir()
+    for number, path in enumerate(rng.sample(files, max(1, round(len(files) * fraction)))):
+        text = path.read_text(encoding="utf-8")
+        (folder / f"{number:04d}-{path.name}").write_text(f"{text}\nA follow-up report {seed}-{number} added new details.\n")
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpora" / "bbc")
+    p.add_argument("--work", type=Path, default=Path("/tmp/rag-bench-updates"))
+    p.add_argument("--cache", type=Path, help="an embeddings.sqlite to seed the new index with")
+    p.add_argument("--synthetic", type=int, help="measure a synthetic corpus of about this many passages")
+    p.add_argument("--model", help="embedding model (e.g. hashing: no model, for large synthetic corpora)")
+    p.add_argument("--runs", type=int, default=3)
+    p.add_argument("--json", type=Path, help="also write the rows here")
+    args = p.parse_args(argv)
+    env = _env(args.model)
+    shutil.rmtree(args.work, ignore_errors=True)
+    corpus, index = args.work / "corpus", args.work / "index"
+    if args.synthetic:
+        synthetic_corpus(args.corpus, corpus, args.synthetic, 8765 / 2096)
+    else:
+        shutil.copytree(args.corpus, corpus)
+    if args.cache:
+        index.mkdir(parents=True)
+        shutil.copy2(args.cache, index / "embeddings.sqlite")
+    answer, build = first_answer(corpus, index, env)
+    rows = {"first answer s": answer, "full build s": build}
+    print(f"full build {build:.1f} s", flush=True)
+    rows["unchanged re-run s"] = statistics.median(timed_index(corpus, index, env) for _ in range(args.runs))
+    changed, added = [], []
+    for run in range(args.runs):
+        change(corpus, 0.01, seed=run)
+        changed.append(timed_index(corpus, index, env))
+        add(corpus, 0.01, seed=run)
+        added.append(timed_index(corpus, index, env))
+    rows["1% changed s"], rows["1% added s"] = statistics.median(changed), statistics.median(added)
+    chunks = json.loads((index / (index / "CURRENT").read_text().strip() / "manifest.json").read_text())["chunks"]
+    rows.update(passages=chunks, load=os.getloadavg()[0], corpus=str(args.corpus), synthetic=args.synthetic, model=args.model)
+    for name, value in rows.items():
+        print(f"{name:>20}: {value:.2f}" if isinstance(value, float) else f"{name:>20}: {value}")
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,142 @@
+"""Updates proportional to the change: what an update recomputes, and that its result is right."""
+
+import sqlite3
+from pathlib import Path
+
+import faiss
+import numpy as np
+import pytest
+
+import rag
+import rag.store.build as indexing
+import rag.ingest.reading as reading
+import rag.store.local as store
+from rag.store.local import CHUNKS_DB, VECTORS, live_generation
+from tests.conftest import FAST, TINY, write_corpus
+
+MORE = {f"extra/story{n}.txt": f"Story {n} of the town\n\nThe council met on day {n} to discuss the budget for parks. "
+        f"It agreed to plant {n * 10} trees along the river.\n" for n in range(5)}
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    return write_corpus(tmp_path / "corpus", {**TINY, **MORE})
+
+
+@pytest.fixture
+def recorded(monkeypatch):
+    """Counts what a build recomputes: files parsed, articles chunked, chunk texts tokenised for
+    BM25, vector indexes built from scratch."""
+    seen = {"parsed": [], "chunked": [], "terms": 0, "vector_builds": 0}
+    read_text, chunk, terms, build = reading.READERS[".txt"], indexing._Chunker.__call__, store.content_terms, store.build_vector_index
+
+    def parse(doc_id, text):
+        seen["parsed"].append(doc_id)
+        return read_text(doc_id, text)
+
+    def chunker(self, article):
+        seen["chunked"].append(article.doc_id)
+        return chunk(self, article)
+
+    def tokenise(text):
+        seen["terms"] += 1
+        return terms(text)
+
+    def vector_build(*args, **kwargs):
+        seen["vector_builds"] += 1
+        return build(*args, **kwargs)
+
+    monkeypatch.setitem(reading.READERS, ".txt", parse)
+    monkeypatch.setattr(indexing._Chunker, "__call__", chunker)
+    monkeypatch.setattr(store, "content_terms", tokenise)
+    monkeypatch.setattr(store, "build_vector_index", vector_build)
+
+    def reset():
+        seen.update(parsed=[], chunked=[], terms=0, vector_builds=0)
+        return seen
+
+    return reset
+
+
+def _rows(index: Path) -> list[tuple]:
+    with sqlite3.connect(live_generation(index) / CHUNKS_DB) as db:
+        return db.execute("SELECT id, doc_id, ordinal, start, end, embed_hash FROM chunks ORDER BY id").fetchall()
+
+
+def _vectors(index: Path) -> np.ndarray:
+    vectors = faiss.read_index(str(live_generation(index) / VECTORS))
+    return vectors.reconstruct_n(0, vectors.ntotal)
+
+
+def test_changing_one_of_n_articles_recomputes_only_that_article(corpus, tmp_path, recorded):
+    index = tmp_path / "index"
+    rag.build_index(corpus, index, **FAST)
+    before = {row[1]: row for row in _rows(index)}
+    (corpus / "bakery.txt").write_text(TINY["bakery.txt"] + "\n\nThe bakery will open a second shop in Hightown next spring.\n")
+    seen = recorded()
+    report = rag.build_index(corpus, index, **FAST)
+    assert (report.updated, report.unchanged) == (1, 7)
+    assert seen["parsed"] == ["bakery.txt"], "only the changed file is parsed again"
+    assert seen["chunked"] == ["bakery.txt"], "only the changed article is chunked again"
+    bakery = [row for row in _rows(index) if row[1] == "bakery.txt"]
+    assert seen["terms"] == len(bakery) and report.embedded <= len(bakery), "only its chunks are tokenised and embedded"
+    assert all(before[row[1]][2:] == row[2:] for row in _rows(index) if row[1] != "bakery.txt"), "the others' rows are kept"
+    answer = rag.Assistant.load(index, **FAST).ask("Where will the bakery open a second shop?")
+    assert "Hightown" in answer.text
+
+
+def test_an_update_that_only_adds_appends_vectors_and_equals_a_fresh_build(corpus, tmp_path, recorded):
+    index, fresh = tmp_path / "index", tmp_path / "fresh"
+    rag.build_index(corpus, index, **FAST)
+    old_rows, old_vectors = _rows(index), _vectors(index)
+    write_corpus(corpus, {"aa-first.txt": "Ferry returns\n\nThe island ferry returned to service after repairs costing 3 million.\n"})
+    seen = recorded()
+    report = rag.build_index(corpus, index, **FAST)
+    assert report.added == 1 and seen["parsed"] == ["aa-first.txt"] and seen["chunked"] == ["aa-first.txt"]
+    assert seen["vector_builds"] == 0, "the new vectors are appended to the live index, not built again"
+    rows, vectors = _rows(index), _vectors(index)
+    assert rows[: len(old_rows)] == old_rows, "the old chunks keep their ids"
+    assert np.array_equal(vectors[: len(old_vectors)], old_vectors) and len(vectors) == len(rows)
+
+    rag.build_index(corpus, fresh, **FAST)
+    by_hash = dict(zip((r[5] for r in _rows(fresh)), _vectors(fresh)))
+    assert all(np.allclose(v, by_hash[r[5]]) for r, v in zip(rows, vectors)), "each id holds its own chunk's vector"
+    top = rag.Assistant.load(index, **FAST).search("island ferry repairs", k=1)[0]
+    assert top.doc_id == "aa-first.txt" and "ferry" in top.text
+
+
+def test_removing_an_article_builds_the_vector_index_again_and_stays_consistent(corpus, tmp_path, recorded):
+    index = tmp_path / "index"
+    rag.build_index(corpus, index, **FAST)
+    (corpus / "extra" / "story2.txt").unlink()
+    seen = recorded()
+    report = rag.build_index(corpus, index, **FAST)
+    assert report.removed == 1 and seen["parsed"] == [] and seen["chunked"] == [] and seen["terms"] == 0
+    assert seen["vector_builds"] == 1, "ids shift when chunks go: the vector index is built again (from the cache)"
+    rows = _rows(index)
+    assert [r[0] for r in rows] == list(range(len(rows))) and len(_vectors(index)) == len(rows)
+    assert all(r[1] != "extra/story2.txt" for r in rows)
+
+
+def test_an_unchanged_rerun_parses_nothing_and_writes_nothing(corpus, tmp_path, recorded):
+    index = tmp_path / "index"
+    rag.build_index(corpus, index, **FAST)
+    live = live_generation(index)
+    (corpus / "bakery.txt").touch()  # a new modification time, the same bytes
+    seen = recorded()
+    report = rag.build_index(corpus, index, **FAST)
+    assert report.unchanged == 8 and seen["parsed"] == [] and seen["chunked"] == []
+    assert live_generation(index) == live
+
+
+def test_a_generation_written_before_files_and_terms_were_stored_still_updates(corpus, tmp_path, recorded):
+    index = tmp_path / "index"
+    rag.build_index(corpus, index, **FAST)
+    with sqlite3.connect(live_generation(index) / CHUNKS_DB) as db:
+        db.executescript("DROP TABLE files; DROP TABLE terms;")
+    (corpus / "bakery.txt").write_text(TINY["bakery.txt"] + "\n\nA second shop opens in Hightown.\n")
+    seen = recorded()
+    report = rag.build_index(corpus, index, **FAST)
+    assert report.updated == 1 and len(seen["parsed"]) == 8, "no record of the files: all are parsed"
+    assert seen["chunked"] == ["bakery.txt"], "chunks are still reused by content hash"
+    assert "Hightown" in rag.Assistant.load(index, **FAST).ask("Where does a second shop open?").text
