@@ -23,7 +23,7 @@ from rag.embed.embedding import EmbeddingCache, embed_missing, get_embedder, tex
 from rag.ingest.formats import file_readers
 from rag.store.locking import index_writer
 from rag.store.manifest import index_settings
-from rag.store.read_cache import FileRecord, RememberingReaders
+from rag.store.read_cache import FileRecord, RememberingReaders, reader_version
 from rag.ingest.reading import Corpus, read_corpus
 from rag.schema import Article, Chunk, IndexInfo, IndexReport
 from rag.text.sentences import get_splitter
@@ -85,9 +85,10 @@ def _previous(index_dir: Path, settings: Settings, target: dict[str, Any]) -> _P
 
 def _readers(config: Settings, previous: _Previous, manifest: dict[str, Any] | None) -> RememberingReaders:
     """File readers that reuse the live generation's articles of files whose bytes are unchanged
-    (when it read CSVs with the same columns)."""
-    rows = previous.rows
-    same = rows is not None and (manifest or {}).get("csv_columns", "") == config.csv_columns
+    (when it read CSVs with the same columns, with the same reading code)."""
+    rows, manifest = previous.rows, manifest or {}
+    same = (rows is not None and manifest.get("csv_columns", "") == config.csv_columns
+            and manifest.get("reader_version") == reader_version())
     known = {path: FileRecord(*record) for path, record in rows.files.items()} if same else {}
     return RememberingReaders(file_readers(config.csv_columns), known, rows.articles if same else {})
 
@@ -231,6 +232,7 @@ def _manifest(settings: Settings, dimension: int, articles: list[Article], chunk
         "corpus_fingerprint": _fingerprint(articles),
         "corpus_dir": str(corpus_dir),
         "csv_columns": settings.csv_columns,  # so `rag add` / `rag watch` re-read CSVs the same way
+        "reader_version": reader_version(),  # stored articles are reused only under the same readers
         "articles": len(articles),
         "chunks": chunks,
         "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),

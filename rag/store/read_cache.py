@@ -6,12 +6,16 @@ recorded: the others' articles come back from the index as stored. The record is
 ``files`` table in each generation: path, a hash of the raw bytes, and the ids of the
 articles read from it. Keyed by content, not by modification time, so a touched but
 unchanged file is still reused and a changed one of the same size and time is not.
+Stored articles are reused only when the readers are the same code (``reader_version``: a
+hash of ``rag/ingest``'s sources), so a release with new parsing rules reads every file again.
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 from typing import Mapping
 
 from rag.ingest.formats import FileReader
@@ -25,6 +29,16 @@ class FileRecord:
 
     raw_hash: str
     doc_ids: tuple[str, ...]
+
+
+@lru_cache(maxsize=1)
+def reader_version() -> str:
+    """A hash of the reading code (``rag/ingest/**/*.py``): parsed articles are reused only under the same code."""
+    digest = hashlib.blake2b(digest_size=8)
+    root = Path(__file__).resolve().parents[1] / "ingest"
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
 def raw_hash(data: bytes) -> str:

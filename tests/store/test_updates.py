@@ -140,3 +140,14 @@ def test_a_generation_written_before_files_and_terms_were_stored_still_updates(c
     assert report.updated == 1 and len(seen["parsed"]) == 8, "no record of the files: all are parsed"
     assert seen["chunked"] == ["bakery.txt"], "chunks are still reused by content hash"
     assert "Hightown" in rag.Assistant.load(index, **FAST).ask("Where does a second shop open?").text
+
+
+def test_new_reading_code_parses_every_file_again(corpus, tmp_path, recorded, monkeypatch):
+    """Stored articles stand for a file's bytes only under the readers that parsed them: a release
+    with new boilerplate or front-matter rules must not keep serving the old parse."""
+    index = tmp_path / "index"
+    rag.build_index(corpus, index, **FAST)
+    monkeypatch.setattr(indexing, "reader_version", lambda: "another release")
+    seen = recorded()
+    rag.build_index(corpus, index, **FAST)
+    assert len(seen["parsed"]) == 8
