@@ -132,7 +132,7 @@ def _quote_masked(match: re.Match) -> str:
     mark closing it moves after the quote, where pysbd ends the sentence. Same length."""
     quote = match.group()
     inner = SENTENCE_MARK.sub("x", quote[1:-1])
-    if quote[-2:-1] in (".", "!", "?") and len(quote) > 2:
+    if len(quote) > 2 and quote[-2] in ".!?":
         return quote[0] + inner[:-1] + quote[-1] + quote[-2]
     return quote[0] + inner + quote[-1]
 
@@ -196,11 +196,12 @@ class PysbdSplitter:
             return plain_spans(text)
         result = []
         for offset, block in blocks(text):
-            if plain_paragraph_spans(block) is None:
-                for start, piece in _pieces(block):
-                    result.extend(self._piece_spans(piece, offset + start))
-            else:
-                result.extend((offset + start, offset + end) for start, end in plain_paragraph_spans(block))
+            plain = plain_paragraph_spans(block)
+            if plain is not None:
+                result.extend((offset + start, offset + end) for start, end in plain)
+                continue
+            for start, piece in _pieces(block):
+                result.extend(self._piece_spans(piece, offset + start))
         return result
 
     def _piece_spans(self, piece: str, offset: int) -> list[tuple[int, int]]:
