@@ -19,12 +19,12 @@ PLAIN = [
     "Shares rose 2.5% to 605 pence. Sales reached $1.8bn in 2005. Was it enough?",
     'She was leaving "by mutual agreement". The firm (SEC) declined to comment.',
     "He said it's over. \"We are done,\" he said.",
+    '"It is over. We lost," he said. He said: "It is over." Then he left.',  # pysbd never splits inside quotes
     "A single sentence without an end",
 ]
 NOT_PLAIN = [
     "Mr. Smith went to Washington. He stayed.",  # an abbreviation
     "The U.S. economy grew. Exports fell.",  # periods inside a word
-    '"It is over. We lost," he said.',  # a sentence mark inside quotes
     "1. First item. 2. Second item.",  # a list
     "He paused... Then he left.",  # an ellipsis
     "The results were good, etc. and so on.",  # a lowercase abbreviation
@@ -32,6 +32,7 @@ NOT_PLAIN = [
     "A line\nand the next one. Then more.",  # a line break inside the paragraph
     "Visit example.com today. It is free.",  # a mark inside a word
     "'Quoted' at the start. Then more.",  # a leading apostrophe
+    'He said: "It is right." "This is it," he added.',  # pysbd keeps quote after quote together
 ]
 
 
