@@ -5,6 +5,7 @@
 >>> rag.ask("How many troops train at the Chimyon centre each year?").text  # doctest: +SKIP
 """
 
+from rag.answer.abstention import AbstentionModel
 from rag.answer.protocols import Composer, QueryRewriter, StreamingComposer
 from rag.assistant import MAX_QUESTION_CHARS, Assistant, Chat, ask, composer_names, retriever_names
 from rag.errors import IndexBusyError, IndexMismatchError, UserError
@@ -20,6 +21,7 @@ __all__ = [
     "DEFAULT_INDEX",
     "EMBEDDING_CACHE",
     "MAX_QUESTION_CHARS",
+    "AbstentionModel",
     "AddReport",
     "AddResult",
     "Answer",

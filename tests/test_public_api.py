@@ -76,3 +76,15 @@ def test_chunk_articles_is_what_a_build_stores(tiny_corpus, tmp_path):
     rag.build_index(tiny_corpus, tmp_path / "index", **FAST)
     chunks = rag.chunk_articles(rag.read_corpus(tiny_corpus).articles, **FAST)
     assert sum(map(len, chunks)) == rag.index_info(tmp_path / "index").chunks
+
+
+def test_abstention_signals_are_what_the_model_weighs(assistant):
+    signals = assistant.abstention_signals("Who cut the ribbon at the new harbour in Port Elms?")
+    assert set(signals) == set(rag.AbstentionModel.FEATURES)
+    assert set(rag.AbstentionModel.RULES) <= set(signals) and not set(rag.AbstentionModel.FITTED) & set(rag.AbstentionModel.RULES)
+    assert signals["sentence_terms"] > 0
+    llm = rag.Assistant.load(assistant.store.index_dir, composer="llm")
+    try:
+        assert llm.abstention_signals("Who cut the ribbon at the new harbour in Port Elms?") == signals
+    finally:
+        llm.close()

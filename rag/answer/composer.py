@@ -171,6 +171,15 @@ class ExtractiveComposer:
                         [p.text for p in passages], [passage_similarity(p) for p in passages],
                         best_passage=best.passage.text, article_text=article, article_date=best.passage.date)
 
+    def abstention_signals(self, question: str, passages: list[Passage]) -> dict[str, float] | None:
+        """The abstention features of the best sentence for ``question`` in ``passages``; None when
+        the passages hold no sentence to weigh (compose then abstains without asking the model)."""
+        found = candidates(passages, self.splitter)
+        if not found:
+            return None
+        ranked, _, _ = self.ranked_answers(question, found)
+        return self.signals(question, ranked, passages) if ranked else None
+
     def ranked_answers(self, question: str, found: list[Candidate]) -> tuple[list[Candidate], np.ndarray, AnswerSpan | None]:
         """Scored candidates without the question's own restatements, the answer sentence first."""
         ranked, vectors = self.score(question, found)
