@@ -30,7 +30,7 @@ def build(args: dict) -> dict:
     writing alone; without it (re-runs) build_s includes loading the model when the build needs it."""
     began = time.perf_counter()
     from rag.embed.embedding import get_embedder
-    from rag.store.build import build_index
+    from rag import build_index
 
     settings = _settings(args["settings"])
     imported = time.perf_counter()
