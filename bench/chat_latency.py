@@ -136,7 +136,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out", help="where chat_latency.json goes")
     parser.add_argument("--json", action="store_true", help="print every number as JSON")
     args = parser.parse_args(argv)
-    if not (ROOT / args.index / "CURRENT").is_file():
+    import rag
+
+    if rag.index_info(ROOT / args.index) is None:
         raise SystemExit(f"no built index in {args.index}: run `make index` first (this measures start-up, not indexing)")
     from playwright.sync_api import sync_playwright
 

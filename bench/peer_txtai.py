@@ -10,26 +10,12 @@ storing. Standalone: it must not import rag, which is not installed in that virt
 from __future__ import annotations
 
 import json
-import resource
 import sys
 import time
 
+from rss import peak_rss_mb  # run as a script: its folder, bench/, is first on sys.path
+
 STARTED = time.perf_counter()
-
-
-def _peak_rss_mb() -> float:
-    """Peak RSS of this process's own address space (VmHWM).
-
-    Not ``ru_maxrss``: Linux carries the parent's peak across fork and exec into it, so a child
-    of a big parent would report at least the parent's size."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as handle:
-            for line in handle:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024  # kB
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
 def _percentiles(seconds: list[float]) -> dict[str, float]:
@@ -59,7 +45,7 @@ def build(args: dict) -> dict:
         "passages": len(rows),
         "faiss": embeddings.config.get("faiss", {}),
         "wall_s": time.perf_counter() - STARTED,
-        "peak_rss_mb": _peak_rss_mb(),
+        "peak_rss_mb": peak_rss_mb(),
     }
 
 
@@ -85,7 +71,7 @@ def query(args: dict) -> dict:
         "search": _percentiles(times),
         "faiss": embeddings.config.get("faiss", {}),
         "passages": embeddings.count(),
-        "peak_rss_mb": _peak_rss_mb(),
+        "peak_rss_mb": peak_rss_mb(),
     }
 
 

@@ -76,13 +76,14 @@ def _folder_bytes(path: Path) -> int:
 
 def _index_bytes(index_dir: Path) -> dict[str, int | None]:
     """Bytes of the live index: the generation folder, plus Milvus Lite's data folder when there is one."""
-    generation = index_dir / (index_dir / "CURRENT").read_text().strip()
-    lite = index_dir / "milvus.db"
-    vectors = generation / "vectors.faiss"
+    import rag
+
+    files = rag.index_files(index_dir)
+    lite = _folder_bytes(files.milvus_lite) if files.milvus_lite else 0
     return {
-        "generation_bytes": _folder_bytes(generation) + (_folder_bytes(lite) if lite.is_dir() else 0),
-        "vector_bytes": vectors.stat().st_size if vectors.is_file() else None,  # Milvus: vectors are inside its files
-        "embedding_cache_bytes": (index_dir / "embeddings.sqlite").stat().st_size,
+        "generation_bytes": _folder_bytes(files.generation) + lite,
+        "vector_bytes": files.vectors.stat().st_size if files.vectors else None,  # Milvus: vectors are inside its files
+        "embedding_cache_bytes": files.embedding_cache.stat().st_size,
     }
 
 
@@ -104,7 +105,7 @@ def measure_variant(plan: Plan, corpus: Path, changed: Path, work: Path, backend
     shutil.rmtree(index, ignore_errors=True)
     if seed_cache is not None:  # --reuse-embeddings: this build measures everything but embedding
         index.mkdir(parents=True)
-        shutil.copy(seed_cache, index / "embeddings.sqlite")
+        shutil.copy(seed_cache, _embedding_cache(index))
     settings = {"model": plan.model, "backend": backend, "index_type": index_type, "store": plan.store, **plan.settings}
     build = _worker("build", {"corpus": str(corpus), "index": str(index), "settings": settings})
     unchanged = _worker("build", {"corpus": str(corpus), "index": str(index), "settings": settings, "preload": False})
@@ -253,7 +254,14 @@ def measure_corpus(plan: Plan, name: str, corpus: Path) -> dict[str, Any]:
 
 
 def _copy_fresh_cache(index_dir: Path, target: Path) -> None:
-    shutil.copy(index_dir / "embeddings.sqlite", target)
+    shutil.copy(_embedding_cache(index_dir), target)
+
+
+def _embedding_cache(index_dir: Path) -> Path:
+    """Where ``index_dir``'s embedding cache lies, whether or not it is built yet."""
+    import rag
+
+    return index_dir / rag.EMBEDDING_CACHE
 
 
 def machine_info() -> dict[str, Any]:
@@ -293,23 +301,14 @@ def run(plan: Plan) -> dict[str, Any]:
 
 
 def _passages_per_article(plan: Plan) -> float:
-    """Chunks per article of the base corpus, from a model-free build (chunking is what counts)."""
-    from rag.embed.embedding import get_embedder
-    from rag.text.chunking import chunk_article
-    from rag.ingest.reading import read_corpus
-    from rag.text.sentences import get_splitter
-    from rag.settings import resolve
-    from rag.text.tokens import load_encoding
+    """Chunks per article of the base corpus, chunked as a build would (chunking is what counts)."""
+    import rag
 
-    settings = resolve(env={}, **plan.settings)
-    articles = read_corpus(plan.corpus).articles[:300]
+    articles = rag.read_corpus(plan.corpus).articles[:300]
     # The real model's token counter when available, so the estimate matches real chunking.
-    embedder = get_embedder(plan.model, settings.device, "onnx-int8" if plan.model != "hashing" else "torch")
-    splitter, encoding = get_splitter(settings.sentence_splitter), load_encoding(settings.tokenizer)
-    chunks = sum(
-        len(chunk_article(a, splitter, encoding, settings.chunk_tokens, settings.chunk_overlap, embedder.count_tokens, embedder.max_tokens))
-        for a in articles
-    )
+    backend = "onnx-int8" if plan.model != "hashing" else "torch"
+    settings = rag.resolve(env={}, **{**plan.settings, "model": plan.model, "backend": backend})
+    chunks = sum(map(len, rag.chunk_articles(articles, settings=settings)))
     return chunks / max(1, len(articles))
 
 

@@ -10,7 +10,7 @@ import sys
 import time
 
 from rag.text.pysbd_speed import sentences as pysbd_sentences
-from rag.ingest.reading import read_corpus
+from rag import read_corpus
 from rag.text.sentences import PysbdSplitter, _align, blocks
 
 

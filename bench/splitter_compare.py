@@ -13,7 +13,7 @@ import json
 import time
 from pathlib import Path
 
-from rag.ingest.reading import read_corpus
+from rag import read_corpus
 from rag.text.sentences import blocks, get_splitter, plain_spans
 
 ROOT = Path(__file__).resolve().parent.parent

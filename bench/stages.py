@@ -44,8 +44,7 @@ def _median_run(call, repeat: int) -> tuple[float, list[float], float]:
 
 
 def chunk(args, overrides: dict) -> dict:
-    from rag.store.build import chunk_articles
-    from rag.ingest.reading import read_corpus
+    from rag import chunk_articles, read_corpus
 
     began = time.perf_counter()
     articles = read_corpus(args.corpus).articles
@@ -58,8 +57,7 @@ def chunk(args, overrides: dict) -> dict:
 
 def _passages(corpus: Path, count: int, overrides: dict) -> list[str]:
     from rag.text.chunking import embedding_text
-    from rag.store.build import chunk_articles
-    from rag.ingest.reading import read_corpus
+    from rag import chunk_articles, read_corpus
 
     articles = sorted(read_corpus(corpus).articles, key=lambda a: a.doc_id)
     texts: list[str] = []
@@ -72,7 +70,7 @@ def _passages(corpus: Path, count: int, overrides: dict) -> list[str]:
 
 def embed(args, overrides: dict) -> dict:
     from rag.embed.embedding import get_embedder
-    from rag.settings import resolve
+    from rag import resolve
 
     settings = resolve(env={}, **overrides)
     texts = _passages(args.corpus, args.passages, {"settings": settings})
@@ -90,9 +88,7 @@ def tokens(args, overrides: dict) -> dict:
     """What a build would embed: passages, and model tokens with and without the title prefix."""
     from rag.text.chunking import embedding_text
     from rag.embed.embedding import get_embedder
-    from rag.store.build import chunk_articles
-    from rag.ingest.reading import read_corpus
-    from rag.settings import resolve
+    from rag import chunk_articles, read_corpus, resolve
 
     settings = resolve(env={}, **overrides)
     embedder = get_embedder(settings.model, settings.device, settings.backend)

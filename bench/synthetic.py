@@ -14,7 +14,7 @@ import re
 import shutil
 from pathlib import Path
 
-from rag.ingest.reading import read_corpus
+from rag import read_corpus
 
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'])|(?<=[.!?][\"'])\s+(?=[A-Z])")
 # Real BBC: 8,765 chunks from 2,096 articles of ~390 words (150-token chunks, 30 overlap).

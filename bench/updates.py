@@ -27,6 +27,7 @@ import sys
 import time
 from pathlib import Path
 
+import rag
 from bench.synthetic import synthetic_corpus
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,7 +50,7 @@ def first_answer(corpus: Path, index: Path, env: dict[str, str]) -> tuple[float,
                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     answered = None
     while answered is None and build.poll() is None:
-        if (index / "CURRENT").exists() and _rag("ask", QUESTION, "--index", str(index), env=env).returncode == 0:
+        if rag.index_files(index) is not None and _rag("ask", QUESTION, "--index", str(index), env=env).returncode == 0:
             answered = time.perf_counter() - began
             print(f"first answer after {answered:.1f} s", flush=True)
         time.sleep(0.2)
@@ -109,7 +110,7 @@ def main(argv: list[str] | None = None) -> None:
         shutil.copytree(args.corpus, corpus)
     if args.cache:
         index.mkdir(parents=True)
-        shutil.copy2(args.cache, index / "embeddings.sqlite")
+        shutil.copy2(args.cache, index / rag.EMBEDDING_CACHE)
     answer, build = first_answer(corpus, index, env)
     rows = {"first answer s": answer, "full build s": build}
     print(f"full build {build:.1f} s", flush=True)
@@ -121,7 +122,7 @@ def main(argv: list[str] | None = None) -> None:
         add(corpus, 0.01, seed=run)
         added.append(timed_index(corpus, index, env))
     rows["1% changed s"], rows["1% added s"] = statistics.median(changed), statistics.median(added)
-    chunks = json.loads((index / (index / "CURRENT").read_text().strip() / "manifest.json").read_text())["chunks"]
+    chunks = rag.index_info(index).chunks
     rows.update(passages=chunks, load=os.getloadavg()[0], corpus=str(args.corpus), synthetic=args.synthetic, model=args.model)
     for name, value in rows.items():
         print(f"{name:>20}: {value:.2f}" if isinstance(value, float) else f"{name:>20}: {value}")

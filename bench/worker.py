@@ -9,26 +9,12 @@ last line of stdout.
 from __future__ import annotations
 
 import json
-import resource
 import sys
 import time
 
+from bench.rss import peak_rss_mb
+
 STARTED = time.perf_counter()
-
-
-def _peak_rss_mb() -> float:
-    """Peak RSS of this process's own address space (VmHWM).
-
-    Not ``ru_maxrss``: Linux carries the parent's peak across fork and exec into it, so a child
-    of a big parent would report at least the parent's size."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as handle:
-            for line in handle:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024  # kB
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
 def _settings(overrides: dict):
@@ -44,7 +30,7 @@ def build(args: dict) -> dict:
     writing alone; without it (re-runs) build_s includes loading the model when the build needs it."""
     began = time.perf_counter()
     from rag.embed.embedding import get_embedder
-    from rag.store.build import build_index
+    from rag import build_index
 
     settings = _settings(args["settings"])
     imported = time.perf_counter()
@@ -62,7 +48,7 @@ def build(args: dict) -> dict:
         "articles_added": report.added,
         "articles_updated": report.updated,
         "wall_s": time.perf_counter() - STARTED,
-        "peak_rss_mb": _peak_rss_mb(),
+        "peak_rss_mb": peak_rss_mb(),
     }
 
 
@@ -120,7 +106,7 @@ def query(args: dict) -> dict:
     vectors = assistant.embedder.encode(questions)
     store = assistant.store
     bare = _timed(lambda v: store.dense(v[None, :], 10), vectors)  # the store's own vector search, no filter
-    peak = _peak_rss_mb()  # before the recall check, whose brute force copies every vector
+    peak = peak_rss_mb()  # before the recall check, whose brute force copies every vector
     return {
         "import_s": imported - began,
         "load_s": loaded - imported,

@@ -1,9 +1,9 @@
 """Fit the abstention model on the eval sets: ``python -m eval.fit_abstention``.
 
-Every item's abstention signals (rag.answer.abstention.features) are computed with the shipped
+Every item's abstention signals (``Assistant.abstention_signals``) are computed with the shipped
 retriever; a logistic regression separates answerable from unanswerable items; the
 threshold is the highest that keeps false abstention on answerable items at or under
-``--max-false`` in the training data. Rule signals (rag.answer.abstention.RULES: another year or month
+``--max-false`` in the training data. Rule signals (``rag.AbstentionModel.RULES``: another year or month
 than the question states) are not fitted: they abstain alone, and every score counts them.
 Every set is also held out in turn (fit on the others, tested on it), and each set alone is
 fitted and tested on the others: these out-of-sample figures are the ones to quote and gate on.
@@ -23,23 +23,19 @@ import numpy as np
 import rag
 from eval.dataset import load_set, resolve_set
 from eval.harness import index_for
-from rag.answer.abstention import FEATURES, MODEL_FEATURES, MODEL_FILE, RULES, AbstentionModel
-from rag.answer.composer import candidates
+from rag import AbstentionModel
+
+FEATURES, RULES, MODEL_FEATURES, MODEL_FILE = (AbstentionModel.FEATURES, AbstentionModel.RULES, AbstentionModel.FITTED,
+                                               AbstentionModel.SHIPPED)
 
 
 def item_signals(assistant: rag.Assistant, eval_set) -> tuple[np.ndarray, np.ndarray]:
     """Feature rows and labels (1 = answerable) for the items that have candidate sentences."""
     rows, labels = [], []
     for item in eval_set.items:
-        query = assistant.query_for(item.question, item.history)
-        passages = assistant.search(query, k=assistant.settings.k, as_of=item.as_of)
-        found = candidates(passages, assistant.splitter)
-        if not found:
+        signals = assistant.abstention_signals(item.question, item.history, as_of=item.as_of)
+        if signals is None:
             continue
-        ranked, _, _ = assistant.composer.ranked_answers(item.question, found)
-        if not ranked:
-            continue
-        signals = assistant.composer.signals(item.question, ranked, passages)
         rows.append([signals[name] for name in FEATURES])
         labels.append(int(item.answerable))
     return np.array(rows), np.array(labels)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import operator
 import threading
 from dataclasses import replace
+from functools import cached_property
 from datetime import date
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
-from rag.answer.composer import abstention
+from rag.answer.composer import ExtractiveComposer, abstention
 from rag.answer.factory import COMPOSERS, make_composer
 from rag.answer.protocols import QueryRewriter, StreamingComposer
 from rag.embed.embedding import get_embedder
@@ -252,6 +253,21 @@ class Assistant:
             stream = self.composer.stream(question, passages, query=query)
             return (self._noted(p) if isinstance(p, Answer) else p for p in stream)
         return _pieces(self._noted(self.composer.compose(question, passages, query=query)))
+
+    def abstention_signals(self, question: str, history: Sequence[Turn] | None = None,
+                           as_of: str | date | None = None) -> dict[str, float] | None:
+        """The signals the abstention model weighs for ``question`` (``rag.AbstentionModel.FEATURES``):
+        those of the extractive composer's best sentence among the ``k`` passages found for its query;
+        None when they hold no sentence to weigh. What ``python -m eval.fit_abstention`` fits on."""
+        passages = self.search(self.query_for(question, history), k=self.settings.k, as_of=as_of)
+        return self._extractive.abstention_signals(question, passages)
+
+    @cached_property
+    def _extractive(self) -> ExtractiveComposer:
+        """This assistant's composer when it is the extractive one, else a new one on the same settings."""
+        if isinstance(self.composer, ExtractiveComposer):
+            return self.composer
+        return make_composer("extractive", self.embedder, self.splitter, self.settings)
 
     def query_for(self, question: str, history: Sequence[Turn] | None = None) -> str:
         """The retrieval query for ``question`` in the context of ``history`` (shown as ``Answer.query``).

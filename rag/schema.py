@@ -6,6 +6,7 @@ Each is a small frozen dataclass with ``to_dict()`` so results serialise to JSON
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Mapping
 
 # An earlier turn of a conversation: (question, answer), or a {"question", "answer"} mapping.
@@ -151,3 +152,17 @@ class IndexInfo(_Serialisable):
     built_at: str
     newest_date: str | None
     settings: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class IndexFiles:
+    """Where the live index's data lies on disk: ``rag.index_files("index")``.
+
+    ``vectors`` is None when the store keeps its vectors elsewhere (Milvus) or they are
+    still pending; ``milvus_lite`` is the Milvus Lite data folder when there is one.
+    """
+
+    generation: Path
+    vectors: Path | None
+    embedding_cache: Path
+    milvus_lite: Path | None = None

@@ -87,12 +87,12 @@ def passes(entities) -> None:
     from dataclasses import replace
 
     from rag.answer.claims import Claim
-    from rag.answer.llm import LLMComposer
+    from rag.answer.factory import make_composer
     from rag.schema import Passage
     from rag.settings import Settings
 
     settings = replace(Settings(), model="all-MiniLM-L6-v2")
-    composer = LLMComposer(get_embedder(settings.model), get_splitter("pysbd"), settings, entities=entities)
+    composer = make_composer("llm", get_embedder(settings.model), get_splitter("pysbd"), settings, entities=entities)
     texts = [p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt"))]
     passages = [Passage(i, f"seed{i}", t.splitlines()[0], t, 0, len(t), 1.0) for i, t in enumerate(texts)]
     supports = composer.support([Claim(c, []) for _, c in CLAIMS], composer.windows(passages))

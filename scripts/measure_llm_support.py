@@ -21,6 +21,7 @@ import numpy as np
 
 from rag.answer.claim_check import fallback_entities, tagged_entities
 from rag.embed.embedding import get_embedder
+from rag.answer.factory import make_composer
 from rag.answer.llm import Claim, LLMComposer
 from rag.schema import Passage
 from rag.text.sentences import get_splitter
@@ -95,7 +96,7 @@ def main() -> None:
           "| invented detail cited | honest rejected | honest split |")
     print("| --- | --- | --- | --- | --- | --- |")
     for name, (options, attributes) in CHECKS.items():
-        composer = LLMComposer(embedder, splitter, settings, **options)
+        composer = make_composer("llm", embedder, splitter, settings, **options)
         for attribute, value in attributes.items():
             setattr(composer, attribute, value)
         results = [outcome(composer, item) for item in items]

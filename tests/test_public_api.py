@@ -61,3 +61,30 @@ def test_markers_suffixes_and_text_checks():
     assert rag.link_markers("a [2]") == 'a <sup class="rag-cite">[2]</sup>'
     assert {".txt", ".md", ".csv", ".pdf", ".docx"} <= set(rag.article_suffixes())
     assert [rag.text_problem(b" \n"), rag.text_problem(b"a\x00b"), rag.text_problem(b"Harbour opens")] == ["empty file", "binary file", None]
+
+
+def test_the_live_generations_files_are_public(assistant, tmp_path):
+    files = rag.index_files(assistant.store.index_dir)
+    assert files.generation.parent == assistant.store.index_dir and files.generation.name.startswith("gen-")
+    assert files.vectors is not None and files.vectors.is_file() and files.vectors.parent == files.generation
+    assert files.embedding_cache == assistant.store.index_dir / rag.EMBEDDING_CACHE and files.embedding_cache.is_file()
+    assert files.milvus_lite is None
+    assert rag.index_files(tmp_path / "nothing-here") is None
+
+
+def test_chunk_articles_is_what_a_build_stores(tiny_corpus, tmp_path):
+    rag.build_index(tiny_corpus, tmp_path / "index", **FAST)
+    chunks = rag.chunk_articles(rag.read_corpus(tiny_corpus).articles, **FAST)
+    assert sum(map(len, chunks)) == rag.index_info(tmp_path / "index").chunks
+
+
+def test_abstention_signals_are_what_the_model_weighs(assistant):
+    signals = assistant.abstention_signals("Who cut the ribbon at the new harbour in Port Elms?")
+    assert set(signals) == set(rag.AbstentionModel.FEATURES)
+    assert set(rag.AbstentionModel.RULES) <= set(signals) and not set(rag.AbstentionModel.FITTED) & set(rag.AbstentionModel.RULES)
+    assert signals["sentence_terms"] > 0
+    llm = rag.Assistant.load(assistant.store.index_dir, composer="llm")
+    try:
+        assert llm.abstention_signals("Who cut the ribbon at the new harbour in Port Elms?") == signals
+    finally:
+        llm.close()

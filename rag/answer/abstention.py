@@ -29,7 +29,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Sequence
+from typing import ClassVar, Sequence
 
 from rag.answer.answer_types import expected_kinds
 from rag.answer.entities import answer_entities, covered, question_constraints
@@ -174,6 +174,12 @@ class AbstentionModel:
     threshold: float
     # Similarities differ between embedding models: the weights hold only for this one.
     embedding_model: str = ""
+    # For fitting (eval/fit_abstention.py): the signals in the order of its rows, the rule signals
+    # among them (never weighted: they abstain alone), the fitted rest, and the shipped model's file.
+    FEATURES: ClassVar[tuple[str, ...]] = FEATURES
+    RULES: ClassVar[tuple[str, ...]] = RULES
+    FITTED: ClassVar[tuple[str, ...]] = MODEL_FEATURES
+    SHIPPED: ClassVar[Path] = MODEL_FILE
 
     def fits(self, embedder_name: str) -> bool:
         """Was the model fitted on this embedder's similarities (any runtime backend)?"""

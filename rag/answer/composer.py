@@ -18,7 +18,6 @@ from rag.embed.embedding import Embedder
 from rag.answer.entities import Entity, answer_entities
 from rag.schema import Answer, Citation, Passage
 from rag.text.sentences import SentenceSplitter
-from rag.settings import Settings
 from rag.text.terms import content_terms
 
 NOT_FOUND = "Not found in these articles."
@@ -125,10 +124,15 @@ def abstention(question: str, passages: list[Passage], query: str = "", confiden
 class ExtractiveComposer:
     """Quotes the most relevant sentences verbatim and cites each one."""
 
-    def __init__(self, embedder: Embedder, splitter: SentenceSplitter, settings: Settings) -> None:
+    def __init__(self, embedder: Embedder, splitter: SentenceSplitter, *, max_quotes: int = 3,
+                 quote_ratio: float = 0.8, min_relevance: float = 0.2) -> None:
+        """Quotes at most ``max_quotes`` sentences, runners-up only within ``quote_ratio`` of the best
+        one's relevance; abstains when no sentence reaches ``min_relevance``."""
         self.embedder = embedder
         self.splitter = splitter
-        self.settings = settings
+        self.max_quotes = max_quotes
+        self.quote_ratio = quote_ratio
+        self.min_relevance = min_relevance
 
     def score(self, question: str, found: list[Candidate]) -> tuple[list[Candidate], np.ndarray]:
         """Candidates with relevance filled in, best first, and their vectors."""
@@ -155,9 +159,9 @@ class ExtractiveComposer:
         be the second-best sentence while the best only restates the topic."""
         chosen: list[int] = [0]
         for i in range(1, len(ranked)):
-            if len(chosen) >= self.settings.max_quotes:
+            if len(chosen) >= self.max_quotes:
                 break
-            if ranked[i].relevance < self.settings.quote_ratio * ranked[0].relevance and i not in holding:
+            if ranked[i].relevance < self.quote_ratio * ranked[0].relevance and i not in holding:
                 continue
             if max(float(vectors[i] @ vectors[j]) for j in chosen) < REDUNDANT:
                 chosen.append(i)
@@ -170,6 +174,15 @@ class ExtractiveComposer:
         return features(question, [c.text for c in ranked[:ANSWER_WINDOW]], best.similarity, best.relevance,
                         [p.text for p in passages], [passage_similarity(p) for p in passages],
                         best_passage=best.passage.text, article_text=article, article_date=best.passage.date)
+
+    def abstention_signals(self, question: str, passages: list[Passage]) -> dict[str, float] | None:
+        """The abstention features of the best sentence for ``question`` in ``passages``; None when
+        the passages hold no sentence to weigh (compose then abstains without asking the model)."""
+        found = candidates(passages, self.splitter)
+        if not found:
+            return None
+        ranked, _, _ = self.ranked_answers(question, found)
+        return self.signals(question, ranked, passages) if ranked else None
 
     def ranked_answers(self, question: str, found: list[Candidate]) -> tuple[list[Candidate], np.ndarray, AnswerSpan | None]:
         """Scored candidates without the question's own restatements, the answer sentence first."""
@@ -207,7 +220,7 @@ class ExtractiveComposer:
         if not ranked:
             return abstention(question, passages, query)
         confidence, unsupported = self.confidence(question, ranked, passages)
-        if max(c.relevance for c in ranked[:ANSWER_WINDOW]) < self.settings.min_relevance or unsupported:
+        if max(c.relevance for c in ranked[:ANSWER_WINDOW]) < self.min_relevance or unsupported:
             return abstention(question, passages, query, confidence)
         quotes = self.select(ranked, vectors, holding_answer(question, ranked))
         citations = [

@@ -21,7 +21,6 @@ from rag.embed.embedding import Embedder
 from rag.retrieve.followup import depends_on_history, rewrite_query, turn_text
 from rag.schema import Answer, Citation, Passage
 from rag.text.sentences import SentenceSplitter
-from rag.settings import Settings, env_value
 from rag.text.markers import strip_markers
 from rag.text.terms import content_terms
 from rag.text.tokens import load_encoding
@@ -86,24 +85,27 @@ class LLMComposer:
         self,
         embedder: Embedder,
         splitter: SentenceSplitter,
-        settings: Settings,
-        env: Mapping[str, str] | None = None,
+        *,
+        client: ChatClient,
+        extractive: ExtractiveComposer | None = None,
+        context_tokens: int = 1500,
+        tokenizer: str = "cl100k_base",
         entities: Entities | None = tagged_entities,
         split: bool = True,
     ) -> None:
-        """``entities`` names the names, numbers and dates of a claim, which must all occur in its
-        quote (rag/answer/claim_check.py); None: no entity check. ``split``: a sentence with a clause
+        """Writes with ``client``; ``extractive`` (default: one with its defaults) answers when the
+        writer cannot. The prompt fits ``context_tokens`` of ``tokenizer``. ``entities`` names the
+        names, numbers and dates of a claim, which must all occur in its quote
+        (rag/answer/claim_check.py); None: no entity check. ``split``: a sentence with a clause
         that its quote does not support is cut into its clauses, each checked and cited alone."""
         self.embedder = embedder
         self.entities = entities
         self.split = split
         self.splitter = splitter
-        self.settings = settings
-        self.extractive = ExtractiveComposer(embedder, splitter, settings)
-        self.client = ChatClient(
-            settings.llm_base_url, settings.llm_model, env_value(settings.llm_api_key_env, env), settings.llm_timeout
-        )
-        self.encoding = load_encoding(settings.tokenizer)
+        self.extractive = extractive or ExtractiveComposer(embedder, splitter)
+        self.client = client
+        self.context_tokens = context_tokens
+        self.encoding = load_encoding(tokenizer)
         self.max_tokens = MAX_ANSWER_TOKENS
         self.max_unmatched_run = MAX_UNMATCHED_RUN  # None: no run check (scripts/measure_llm_support.py)
         self.pairs_across_paragraphs = False
@@ -114,11 +116,11 @@ class LLMComposer:
         return len(self.encoding.encode(text, disallowed_special=()))
 
     def fit(self, passages: list[Passage], question: str) -> list[Passage]:
-        """The best-ranked passages whose prompt fits ``llm_context_tokens``; the first one is
+        """The best-ranked passages whose prompt fits ``context_tokens``; the first one is
         cut at a sentence boundary if even it alone does not fit."""
         # Everything but the passages, plus a few tokens per message for the chat template.
         frame = sum(self.tokens(m["content"]) + 8 for m in self.messages(question, []))
-        budget = self.settings.llm_context_tokens - frame
+        budget = self.context_tokens - frame
         kept: list[Passage] = []
         for passage in passages:
             cost = self.tokens(self.passage_block(len(kept) + 1, passage))

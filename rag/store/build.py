@@ -25,15 +25,17 @@ from rag.store.locking import index_writer
 from rag.store.manifest import index_settings
 from rag.store.read_cache import FileRecord, RememberingReaders, reader_version
 from rag.ingest.reading import Corpus, read_corpus
-from rag.schema import Article, Chunk, IndexInfo, IndexReport
+from rag.schema import Article, Chunk, IndexFiles, IndexInfo, IndexReport
 from rag.text.sentences import get_splitter
 from rag.settings import Settings, resolve
 from rag.store.local import (
     CACHE_DB,
+    VECTORS,
     Generation,
     LiveRows,
     StoredChunk,
     check_index_folder,
+    live_generation,
     newest_date,
     open_store,
     pending_vectors,
@@ -412,6 +414,32 @@ def index_info(index_dir: str | Path = "index") -> IndexInfo | None:
         settings=dict(manifest.get("settings", {})),
     )
 
+
+# The embedding cache's file name inside an index folder, shared by all its generations: copying
+# another index's cache there before a build reuses its vectors.
+EMBEDDING_CACHE = CACHE_DB
+
+
+def index_files(index_dir: str | Path = "index") -> IndexFiles | None:
+    """The live generation's folder, vectors file and embedding cache, or None if there is no index.
+
+    >>> rag.index_files("index").generation.name  # doctest: +SKIP
+    'gen-000003'
+    """
+    from rag.store.milvus import LITE_FILE
+
+    index_dir = Path(index_dir)
+    check_index_folder(index_dir)
+    generation = live_generation(index_dir)
+    if generation is None:
+        return None
+    vectors, lite = generation / VECTORS, index_dir / LITE_FILE
+    return IndexFiles(
+        generation=generation,
+        vectors=vectors if vectors.is_file() else None,
+        embedding_cache=index_dir / CACHE_DB,
+        milvus_lite=lite if lite.is_dir() else None,
+    )
 
 def plan_index(corpus_dir: str | Path | None = None, index_dir: str | Path = "index", **settings: Any) -> dict[str, int]:
     """What ``build_index`` would do, without embedding: counts of added/updated/removed/unchanged articles.

@@ -149,7 +149,6 @@ def test_a_less_close_sentence_holding_the_asked_for_kind_is_still_quoted():
     import numpy as np
 
     from rag.answer.composer import Candidate, ExtractiveComposer, holding_answer
-    from rag.settings import Settings
 
     passage = rag.Passage(0, "a.txt", "A", "x", 0, 1, 0.5)
     texts = ["The harbour in Porthmoor opened after years of work.", "Boats came from far away.",
@@ -159,6 +158,6 @@ def test_a_less_close_sentence_holding_the_asked_for_kind_is_still_quoted():
     question = "How much did the Porthmoor harbour cost?"
     holding = holding_answer(question, ranked)
     assert holding == {2}
-    composer = ExtractiveComposer(None, None, Settings())
+    composer = ExtractiveComposer(None, None)
     assert [c.text for c in composer.select(ranked, vectors)] == texts[:1]
     assert [c.text for c in composer.select(ranked, vectors, holding)] == [texts[0], texts[2]]

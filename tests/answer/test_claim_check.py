@@ -9,6 +9,7 @@ import pytest
 from rag.answer.claim_check import clause_parts, fallback_entities, missing_entities, tagged_entities
 from rag.embed.embedding import get_embedder
 from rag.answer.claims import Claim
+from rag.answer.factory import make_composer
 from rag.answer.llm import LLMComposer
 from rag.schema import Passage
 from rag.text.sentences import get_splitter
@@ -41,7 +42,7 @@ SEED = Path(__file__).resolve().parents[2] / "seeds" / "004_9a3b49fdb12dc444.txt
 
 def _composer(entities) -> LLMComposer:
     settings = Settings()  # the real MiniLM: the splice below passed its cosine and word overlap
-    return LLMComposer(get_embedder(settings.model), get_splitter("pysbd"), settings, entities=entities)
+    return make_composer("llm", get_embedder(settings.model), get_splitter("pysbd"), settings, entities=entities)
 
 
 def test_the_field_splice_of_two_stories_is_unsupported_once_entities_are_checked():

@@ -18,8 +18,9 @@ import pytest
 
 import rag
 from rag.answer.chat_client import ChatClient, LLMUnavailable, _sse_data
+from rag.answer.factory import make_composer
 from rag.answer.claims import split_claims
-from rag.answer.llm import REWRITE_SYSTEM, UNSUPPORTED, LLMComposer
+from rag.answer.llm import REWRITE_SYSTEM, UNSUPPORTED
 from rag.text.sentences import get_splitter
 from tests.conftest import TINY, write_corpus
 
@@ -140,7 +141,7 @@ def reconfigured(assistant: rag.Assistant, **changes) -> rag.Assistant:
     """A copy of a loaded assistant with other settings for its LLM writer (no reload)."""
     assistant = copy.copy(assistant)
     assistant.settings = replace(assistant.settings, **changes)
-    assistant.composer = LLMComposer(assistant.embedder, assistant.splitter, assistant.settings)
+    assistant.composer = make_composer("llm", assistant.embedder, assistant.splitter, assistant.settings)
     return assistant
 
 
@@ -304,12 +305,12 @@ def test_slow_trickle_is_cut_at_the_overall_deadline(llm):
 def test_api_key_comes_from_the_variable_the_settings_name(assistants, llm, monkeypatch):
     llm.reply = scripted
     assistant = reconfigured(assistants[0], llm_api_key_env="MY_LLM_KEY")
-    composer = LLMComposer(assistant.embedder, assistant.splitter, assistant.settings, env={"MY_LLM_KEY": "sk-test-123"})
+    composer = make_composer("llm", assistant.embedder, assistant.splitter, assistant.settings, env={"MY_LLM_KEY": "sk-test-123"})
     composer.compose(QUESTION, assistant.search(QUESTION))
     assert llm.headers_seen[-1]["Authorization"] == "Bearer sk-test-123"
     assert llm.requests[-1]["stream"] is True and llm.requests[-1]["temperature"] == 0
 
-    unkeyed = LLMComposer(assistant.embedder, assistant.splitter, assistant.settings, env={})
+    unkeyed = make_composer("llm", assistant.embedder, assistant.splitter, assistant.settings, env={})
     unkeyed.compose(QUESTION, assistant.search(QUESTION))
     assert "Authorization" not in llm.headers_seen[-1]
 
@@ -323,8 +324,8 @@ def test_context_budget_drops_the_lowest_ranked_passages(assistants):
     composer = assistant.composer
     passages = assistant.search("harbour bakery strike", k=3)
     assert composer.fit(passages, QUESTION) == passages
-    one = replace(composer.settings, llm_context_tokens=composer.tokens(composer.messages(QUESTION, passages[:1])[0]["content"]) + 200)
-    tight = LLMComposer(assistant.embedder, assistant.splitter, one)
+    one = replace(assistant.settings, llm_context_tokens=composer.tokens(composer.messages(QUESTION, passages[:1])[0]["content"]) + 200)
+    tight = make_composer("llm", assistant.embedder, assistant.splitter, one)
     kept = tight.fit(passages, QUESTION)
     assert 1 <= len(kept) < len(passages) and kept[0].chunk_id == passages[0].chunk_id
     for passage in kept:  # a passage cut to fit is still an exact article span
