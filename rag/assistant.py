@@ -199,8 +199,7 @@ class Assistant:
 
         ``as_of`` is the day the question is asked on (default: the ``as_of`` setting, else today):
         "yesterday", "last month" or "the latest" are read against it."""
-        question = check_question(question)
-        query, passages = self.retrieve(question, history, k, filters, as_of)
+        query, passages = self.retrieve(question, history, k, filters, as_of)  # checks the question
         return self.answer(question, query, passages)
 
     def retrieve(

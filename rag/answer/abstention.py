@@ -33,6 +33,7 @@ from typing import ClassVar, Sequence
 
 from rag.answer.answer_types import expected_kinds
 from rag.answer.entities import answer_entities, covered, question_constraints
+from rag.retrieve.timeframe import MONTHS as MONTH_NUMBERS
 from rag.text.terms import content_terms, names
 
 MODEL_FILE = Path(__file__).with_name("abstention.json")
@@ -43,8 +44,7 @@ FEATURES = ("sentence_similarity", "passage_similarity", "relevance", "sentence_
 RULES = ("stated_time",)
 MODEL_FEATURES = tuple(f for f in FEATURES if f not in RULES)
 TOP_PASSAGES = 3
-MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-          "november", "december")
+MONTHS = tuple(name.lower() for name in MONTH_NUMBERS)  # january .. december, as the time periods read them
 YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)s?\b")
 # Capitalised in the question: "the most it may hold" names no month.
 STATED_MONTH = re.compile(r"\b(" + "|".join(m.capitalize() for m in MONTHS) + r")\b")
@@ -118,10 +118,16 @@ def answer_type_found(question: str, sentences: Sequence[str]) -> float:
     return float(any(answer_entities(s, kinds, question) for s in sentences))
 
 
+def holding_kind(question: str, sentences: Sequence[str]) -> list[int] | None:
+    """Indices of the sentences holding an entity of the asked-for kind; None when no kind is asked."""
+    kinds = expected_kinds(question)
+    return None if kinds is None else [i for i, s in enumerate(sentences) if answer_entities(s, kinds, question)]
+
+
 def answer_sentences(question: str, sentences: Sequence[str]) -> list[str]:
     """The sentences holding an entity of the asked-for kind; all of them when no kind is asked."""
-    kinds = expected_kinds(question)
-    return list(sentences) if kinds is None else [s for s in sentences if answer_entities(s, kinds, question)]
+    holding = holding_kind(question, sentences)
+    return list(sentences) if holding is None else [sentences[i] for i in holding]
 
 
 def features(question: str, best_sentences: Sequence[str], sentence_similarity: float, relevance: float,

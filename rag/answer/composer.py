@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from rag.answer.abstention import AbstentionModel, expected_answer_present, features, ruled_out, shipped_model
+from rag.answer.abstention import AbstentionModel, expected_answer_present, features, holding_kind, ruled_out, shipped_model
 from rag.answer.answer_types import expected_kinds
 from rag.embed.embedding import Embedder
 from rag.answer.entities import Entity, answer_entities
@@ -109,10 +109,7 @@ def find_answer(question: str, ranked: list["Candidate"], window: int = ANSWER_W
 
 def holding_answer(question: str, ranked: list["Candidate"], window: int = ANSWER_WINDOW) -> frozenset[int]:
     """Indices of the first ``window`` sentences that hold an entity of the asked-for kind."""
-    kinds = expected_kinds(question)
-    if kinds is None:
-        return frozenset()
-    return frozenset(i for i, c in enumerate(ranked[:window]) if answer_entities(c.text, kinds, question))
+    return frozenset(holding_kind(question, [c.text for c in ranked[:window]]) or ())
 
 
 def abstention(question: str, passages: list[Passage], query: str = "", confidence: float | None = None) -> Answer:
