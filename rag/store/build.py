@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import multiprocessing
+import multiprocessing.connection
 import os
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
@@ -149,7 +151,26 @@ _worker_chunker: _Chunker | None = None
 
 def _start_worker(settings: Settings) -> None:
     global _worker_chunker
+    exit_with_parent()
     _worker_chunker = _Chunker(settings)
+
+
+def exit_with_parent() -> None:
+    """End this pool worker when the process that started it dies, even by kill -9.
+
+    A pool worker holds both ends of its task queue's pipe, so it never sees end-of-file when its
+    parent is killed: without this, every killed build left its chunking workers waiting forever
+    (about 130 MB each). The parent's sentinel becomes ready when the parent exits.
+    """
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        multiprocessing.connection.wait([parent.sentinel])
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def _chunk_in_worker(article: Article) -> list[Chunk]:
