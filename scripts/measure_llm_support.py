@@ -8,7 +8,11 @@ names and numbers a claim states (main before issue 15 item 5); the shipped defa
 spaCy's amounts and dates, the split into clauses, sentence pairs only inside a paragraph and the
 run of unmatched words. Real MiniLM, no LLM server needed.
 
+``eval/llm_claims_heldout.jsonl`` holds 39 claims written after the check was calibrated, over
+BBC and Reuters articles (``"corpus"``; read from ``../shared/corpora``): the held-out figures.
+
     python scripts/measure_llm_support.py [--set eval/llm_claims.jsonl] [--json OUT.json]
+    python scripts/measure_llm_support.py --set eval/llm_claims_heldout.jsonl
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rag import file_articles
 from rag.answer.claim_check import fallback_entities, tagged_entities
 from rag.embed.embedding import get_embedder
 from rag.answer.factory import make_composer
@@ -51,15 +56,31 @@ class CachedEmbedder:
         return np.stack([self.cache[t] for t in texts])
 
 
+CORPORA = {"bbc": ROOT.parent / "shared" / "corpora" / "bbc", "reuters": ROOT.parent / "shared" / "corpora" / "reuters"}
+
+
 def seed_passage(n: int, name: str) -> Passage:
     text = (ROOT / "seeds" / name).read_text(encoding="utf-8")
     return Passage(n, name, text.splitlines()[0], text, 0, len(text), 1.0)
 
 
+def corpus_passage(n: int, corpus: str, name: str) -> Passage:
+    """A whole article of ``../shared/corpora/CORPUS`` as the index reads it (front matter and title split off)."""
+    article = file_articles(CORPORA[corpus] / name, name)[0]
+    return Passage(n, name, article.title, article.text, 0, len(article.text), 1.0, date=article.date)
+
+
+def item_passages(item: dict) -> list[Passage]:
+    corpus = item.get("corpus", "seeds")
+    if corpus == "seeds":
+        return [seed_passage(n, name) for n, name in enumerate(item["passages"])]
+    return [corpus_passage(n, corpus, name) for n, name in enumerate(item["passages"])]
+
+
 def outcome(composer: LLMComposer, item: dict) -> dict:
     """``passed`` (cited as written), ``split`` (some clauses cited, the rest flagged) or ``rejected``,
     and whether a cited part states the item's invented ``detail``."""
-    windows = composer.windows([seed_passage(n, name) for n, name in enumerate(item["passages"])])
+    windows = composer.windows(item_passages(item))
     parts, supports = composer.checked([Claim(item["claim"], list(item["cited"]))], windows)
     cited = [p.text for p, s in zip(parts, supports) if s]
     kind = "passed" if len(parts) == 1 and cited else "split" if cited else "rejected"
@@ -89,6 +110,9 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="write every item's outcome under each check here")
     args = parser.parse_args()
     items = [json.loads(line) for line in args.set.read_text(encoding="utf-8").splitlines() if line.strip()]
+    missing = sorted({c for c in (i.get("corpus", "seeds") for i in items) if c != "seeds" and not CORPORA[c].is_dir()})
+    if missing:
+        raise SystemExit(f"error: {args.set.name} needs ../shared/corpora/{missing[0]}, which is absent")
     settings = Settings()
     embedder, splitter = CachedEmbedder(get_embedder(settings.model)), get_splitter("pysbd")
     report = {}

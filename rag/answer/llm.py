@@ -225,7 +225,9 @@ class LLMComposer:
                     continue
                 if not numbers <= window_numbers[j] or (negated and not window_negated[j]):
                     continue
-                if stated and missing_entities(stated, window.text):  # e.g. a splice of two stories
+                # A name may sit in the article's title only: "Its deal expires next summer" under
+                # "Edu blasts Arsenal" is about Edu at Arsenal. Numbers must be in the window itself.
+                if stated and missing_entities(stated, f"{window.text}\n{window.passage.title}"):  # e.g. a splice
                     continue
                 if self.max_unmatched_run and unmatched_run(claim_terms, window_terms[j]) >= self.max_unmatched_run:
                     continue

@@ -30,6 +30,7 @@ def test_fallback_entities_are_numbers_and_names_not_opening_function_words():
     (["Armenian"], "cooperation with Armenia", []),
     (["Mustafa Oguz"], "General Oguz, whose first name is Mustafa", []),
     (["5000"], "5,000 troops", []),
+    (["500,000"], "It is also paying $500,000 to the SEC", []),  # the tagger's MONEY keeps its comma
     (["300"], "3000 troops", ["300"]),
     (["Baku"], "Bakery in Lowtown", ["Baku"]),
 ])
@@ -148,3 +149,17 @@ def test_unmatched_run():
 
     assert unmatched_run(["a", "b", "c", "d", "e"], {"a", "c"}) == 2
     assert unmatched_run([], set()) == 0
+
+
+def test_a_name_the_sentence_leaves_to_its_articles_title_is_supported():
+    """Held-out claims (eval/llm_claims_heldout.jsonl): "Edu's deal expires next summer" under the
+    title "Edu blasts Arsenal" supports "Edu's deal with Arsenal expires next summer"; a name that is
+    in neither the sentence nor the title still fails."""
+    composer = _composer(tagged_entities)
+    text = ("Arsenal's Brazilian midfielder Edu has hit out at the club.\n\n"
+            "Edu's deal expires next summer and he has been linked with Spanish clubs.")
+    passages = [Passage(0, "edu.txt", "Edu blasts Arsenal", text, 0, len(text), 1.0)]
+    honest = Claim("Edu's deal with Arsenal expires next summer.", [1])
+    swapped = Claim("Edu's deal with Chelsea expires next summer.", [1])
+    supports = composer.support([honest, swapped], composer.windows(passages))
+    assert 1 in supports[0] and supports[1] == {}
