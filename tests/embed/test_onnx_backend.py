@@ -111,3 +111,17 @@ def test_passages_embedded_side_by_side_equal_each_text_alone(exported, texts):
     assert embedder._lane_session is not None, "the lanes ran"
     alone = np.stack([embedder.encode([t])[0] for t in texts])  # one text: the two-threaded session
     np.testing.assert_allclose(together, alone, atol=1e-6)
+
+
+@pytest.mark.slow
+def test_the_lanes_threads_are_started_once(exported, texts, monkeypatch):
+    import threading
+
+    embedder = OnnxEmbedder(MODEL, model_location(MODEL), "onnx-int8", cache_root=exported["onnx-int8"].path.parent.parent, lanes=2)
+    first = embedder.encode(texts[:8])
+
+    def refuse(self):
+        raise AssertionError("a thread was started for a second call")
+
+    monkeypatch.setattr(threading.Thread, "start", refuse)
+    np.testing.assert_array_equal(embedder.encode(texts[:8]), first)
