@@ -133,6 +133,11 @@ class RememberedVectors:
     def count_tokens(self, text: str) -> int:
         return self.embedder.count_tokens(text)
 
+    def forget(self) -> None:
+        """Drop every remembered vector (a benchmark times each question cold)."""
+        with self._lock:
+            self._vectors.clear()
+
     def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
         known = self._recall(texts)
         missing = [t for t in dict.fromkeys(texts) if t not in known]

@@ -44,6 +44,9 @@ def test_the_least_recently_used_text_is_forgotten_first():
     embedder.encode(["c"])
     embedder.encode(["a", "b"])
     assert inner.seen == ["a", "b", "c", "b"]
+    embedder.forget()
+    embedder.encode(["c"])
+    assert inner.seen[-1] == "c", "forgotten: embedded again"
 
 
 def test_an_answer_embeds_its_question_once(tiny_corpus, tmp_path, monkeypatch):
