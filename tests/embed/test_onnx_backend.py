@@ -125,3 +125,13 @@ def test_the_lanes_threads_are_started_once(exported, texts, monkeypatch):
 
     monkeypatch.setattr(threading.Thread, "start", refuse)
     np.testing.assert_array_equal(embedder.encode(texts[:8]), first)
+
+
+@pytest.mark.slow
+def test_the_query_session_does_not_spin_and_the_lanes_are_single_threaded(exported):
+    embedder = exported["onnx-int8"]
+    embedder.encode([f"text {i}" for i in range(8)])  # enough texts for the lanes
+    query = embedder._session.get_session_options()
+    lane = embedder._lane_session.get_session_options()
+    assert query.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+    assert lane.intra_op_num_threads == 1
