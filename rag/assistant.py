@@ -13,7 +13,7 @@ from typing import Any, Iterator, Mapping, Sequence
 from rag.answer.composer import ExtractiveComposer, abstention
 from rag.answer.factory import COMPOSERS, make_composer
 from rag.answer.protocols import QueryRewriter, StreamingComposer
-from rag.embed.embedding import get_embedder
+from rag.embed.embedding import RememberedVectors, get_embedder
 from rag.errors import UserError
 from rag.retrieve.followup import FollowupRewriter
 from rag.store.build import build_index
@@ -92,7 +92,8 @@ class Assistant:
 
     def __init__(self, store: Store, settings: Settings) -> None:
         self.settings = settings
-        self.embedder = get_embedder(settings.model, settings.device, settings.backend)
+        # Remembered: the question is embedded to search and again to score sentences.
+        self.embedder = RememberedVectors(get_embedder(settings.model, settings.device, settings.backend))
         # A lexical generation (a first build still embedding): BM25 answers, and says so.
         self.store = PendingVectors(store, self.embedder) if pending_vectors(store.manifest) else store
         self.splitter = get_splitter(settings.sentence_splitter)

@@ -15,7 +15,7 @@ import numpy as np
 from rag.answer.abstention import AbstentionModel, expected_answer_present, features, holding_kind, ruled_out, shipped_model
 from rag.answer.answer_types import expected_kinds
 from rag.embed.embedding import Embedder
-from rag.answer.entities import Entity, answer_entities
+from rag.answer.entities import Entity, answer_entities, tag_all
 from rag.schema import Answer, Citation, Passage
 from rag.text.sentences import SentenceSplitter
 from rag.text.terms import content_terms
@@ -100,6 +100,7 @@ def find_answer(question: str, ranked: list["Candidate"], window: int = ANSWER_W
     kinds = expected_kinds(question)
     if kinds is None:
         return None
+    tag_all([question] + [c.text for c in ranked[:window]])  # one spaCy batch; the abstention signals tag them all too
     for i, c in enumerate(ranked[:window]):
         found = answer_entities(c.text, kinds, question)
         if found:

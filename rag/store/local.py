@@ -48,7 +48,7 @@ from rag.retrieve.fusion import reciprocal_rank_fusion
 from rag.store.bm25 import BM25_DIR, build_bm25, bm25_search, load_bm25
 from rag.text.terms import content_terms
 from rag.schema import Article, Chunk, Passage
-from rag.store.vectors import build_vector_index, read_vector_index, spec_for
+from rag.store.vectors import build_vector_index, one_thread, read_vector_index, spec_for
 
 # 2: BM25 stored beside the vectors.
 FORMAT_VERSION = 2
@@ -457,7 +457,8 @@ class IndexStore:
         if k <= 0 or self.vectors is None:  # a lexical generation ranks nothing by vector
             return []
         params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(ids)) if ids is not None else None
-        scores, found = self.vectors.search(vector, k, params=params)
+        with one_thread():  # a single query: OpenMP threads cost more than they split
+            scores, found = self.vectors.search(vector, k, params=params)
         return [(int(i), float(s)) for i, s in zip(found[0], scores[0]) if i >= 0]
 
     def dense(self, vector: np.ndarray, k: int, where: Filter | None = None) -> Ranked:

@@ -111,3 +111,27 @@ def test_passages_embedded_side_by_side_equal_each_text_alone(exported, texts):
     assert embedder._lane_session is not None, "the lanes ran"
     alone = np.stack([embedder.encode([t])[0] for t in texts])  # one text: the two-threaded session
     np.testing.assert_allclose(together, alone, atol=1e-6)
+
+
+@pytest.mark.slow
+def test_the_lanes_threads_are_started_once(exported, texts, monkeypatch):
+    import threading
+
+    embedder = OnnxEmbedder(MODEL, model_location(MODEL), "onnx-int8", cache_root=exported["onnx-int8"].path.parent.parent, lanes=2)
+    first = embedder.encode(texts[:8])
+
+    def refuse(self):
+        raise AssertionError("a thread was started for a second call")
+
+    monkeypatch.setattr(threading.Thread, "start", refuse)
+    np.testing.assert_array_equal(embedder.encode(texts[:8]), first)
+
+
+@pytest.mark.slow
+def test_the_query_session_does_not_spin_and_the_lanes_are_single_threaded(exported):
+    embedder = exported["onnx-int8"]
+    embedder.encode([f"text {i}" for i in range(8)])  # enough texts for the lanes
+    query = embedder._session.get_session_options()
+    lane = embedder._lane_session.get_session_options()
+    assert query.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+    assert lane.intra_op_num_threads == 1

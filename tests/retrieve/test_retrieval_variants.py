@@ -108,3 +108,17 @@ def test_unknown_reranker_is_a_user_error(tiny_corpus, tmp_path):
     rag.build_index(tiny_corpus, tmp_path / "index", **FAST)
     with pytest.raises(rag.UserError, match="reranker"):
         rag.Assistant.load(tmp_path / "index", reranker="/no/such/model")
+
+
+def test_a_bm25_search_starts_no_thread(tiny_corpus, tmp_path, monkeypatch):
+    """A query is scored in the caller's thread: a pool per query cost more than the scoring."""
+    import threading
+
+    rag.build_index(tiny_corpus, tmp_path / "index", **FAST)
+    bm25 = rag.Assistant.load(tmp_path / "index", retriever="bm25")
+
+    def refuse(self):
+        raise AssertionError("a thread was started for one query")
+
+    monkeypatch.setattr(threading.Thread, "start", refuse)
+    assert bm25.search("Quill", k=1)[0].doc_id == "harbour.txt"

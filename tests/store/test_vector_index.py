@@ -102,3 +102,28 @@ def test_changing_index_type_rebuilds_vectors_from_the_cache(tiny_corpus, tmp_pa
     generation = (index / "CURRENT").read_text()
     rag.build_index(tiny_corpus, index, **FAST, index_type="hnsw")
     assert (index / "CURRENT").read_text() == generation, "same settings, unchanged corpus: nothing rewritten"
+
+
+def test_a_dense_search_runs_on_one_openmp_thread_and_restores_the_count(tiny_corpus, tmp_path, monkeypatch):
+    rag.build_index(tiny_corpus, tmp_path / "index", **FAST)
+    opened = store.IndexStore.open(tmp_path / "index")
+    seen = []
+    search = opened.vectors.search
+
+    class Watched:
+        """The flat index, noting FAISS's thread count when it is searched."""
+
+        def __getattr__(self, name):
+            return getattr(search.__self__, name)
+
+        def search(self, *args, **kwargs):
+            seen.append(faiss.omp_get_max_threads())
+            return search(*args, **kwargs)
+
+    before = faiss.omp_get_max_threads()
+    monkeypatch.setattr(opened, "vectors", Watched())
+    vector = np.zeros((1, opened.vectors.d), np.float32)
+    vector[0, 0] = 1
+    assert opened.dense(vector, 2)
+    assert seen == [1] and faiss.omp_get_max_threads() == before
+    opened.close()
