@@ -11,14 +11,18 @@ high as answerable ones. So several signals are combined by a logistic model:
   entity tagger, not counting entities the question already names;
 - whether the question's own specific constraints (its names, numbers and dates, by the
   tagger) occur in the best sentence's passage ("near" it) and in the top passages;
-- the margin between the first two passages.
+- the margin between the first two passages;
+- the question's words, and its names, numbers and dates (aliases allowed: "5 mln" = "5,000,000",
+  "UKIP" = "UK Independence Party"), in the best sentence's article (``article_terms``,
+  ``article_constraints``: measured, not fitted by default, see eval/fit_abstention.py).
 
 One signal needs no fitting and is a rule: a year or month the question states ("in March
 1985") that the answer's article neither mentions nor is dated in means the article is about
 another time, and the assistant abstains (``stated_time``; undated articles never trigger it).
 
-The weights are fitted on the eval sets' answerable vs unanswerable items by
-``python -m eval.fit_abstention`` and shipped in ``abstention.json`` beside this file.
+The weights, and the false-abstention budget the threshold is set at, are fitted on the eval sets'
+answerable vs unanswerable items by ``python -m eval.fit_abstention`` and shipped in
+``abstention.json`` beside this file.
 """
 
 from __future__ import annotations
