@@ -11,14 +11,18 @@ high as answerable ones. So several signals are combined by a logistic model:
   entity tagger, not counting entities the question already names;
 - whether the question's own specific constraints (its names, numbers and dates, by the
   tagger) occur in the best sentence's passage ("near" it) and in the top passages;
-- the margin between the first two passages.
+- the margin between the first two passages;
+- the question's words, and its names, numbers and dates (aliases allowed: "5 mln" = "5,000,000",
+  "UKIP" = "UK Independence Party"), in the best sentence's article (``article_terms``,
+  ``article_constraints``: measured, not fitted by default, see eval/fit_abstention.py).
 
 One signal needs no fitting and is a rule: a year or month the question states ("in March
 1985") that the answer's article neither mentions nor is dated in means the article is about
 another time, and the assistant abstains (``stated_time``; undated articles never trigger it).
 
-The weights are fitted on the eval sets' answerable vs unanswerable items by
-``python -m eval.fit_abstention`` and shipped in ``abstention.json`` beside this file.
+The weights, and the false-abstention budget the threshold is set at, are fitted on the eval sets'
+answerable vs unanswerable items by ``python -m eval.fit_abstention`` and shipped in
+``abstention.json`` beside this file.
 """
 
 from __future__ import annotations
@@ -32,14 +36,14 @@ from pathlib import Path
 from typing import ClassVar, Sequence
 
 from rag.answer.answer_types import expected_kinds
-from rag.answer.entities import answer_entities, covered, question_constraints
+from rag.answer.entities import answer_entities, covered, found_in, question_constraints, shares_stem
 from rag.retrieve.timeframe import MONTHS as MONTH_NUMBERS
 from rag.text.terms import content_terms, names
 
 MODEL_FILE = Path(__file__).with_name("abstention.json")
 FEATURES = ("sentence_similarity", "passage_similarity", "relevance", "sentence_terms", "passage_terms",
             "names_found", "answer_type", "answer_support", "answer_constraints", "constraints_near",
-            "constraints_top", "margin", "stated_time")
+            "constraints_top", "margin", "article_terms", "article_constraints", "stated_time")
 # Signals that decide alone (abstain when 0), outside the fitted model.
 RULES = ("stated_time",)
 MODEL_FEATURES = tuple(f for f in FEATURES if f not in RULES)
@@ -72,6 +76,22 @@ def expected_answer_present(question: str, sentence: str) -> float:
 
 def _coverage(wanted: set[str], text: str) -> float:
     return len(wanted & set(content_terms(text))) / len(wanted) if wanted else 1.0
+
+
+def article_coverage(question: str, article_text: str) -> float:
+    """Share of the question's content terms (or words sharing their stem) in the answer's article.
+
+    A trap about a covered topic finds an article with its names but not its detail ("Which
+    consortium won the contract for the Panama Canal locks?" finds a canal bank, not the locks).
+
+    >>> article_coverage("Which consortium won the Panama Canal contract?", "Canal Bank won a contract.")
+    0.5
+    """
+    wanted = set(content_terms(question))
+    if not wanted:
+        return 1.0
+    have = set(content_terms(article_text))
+    return sum(shares_stem(t, have) for t in wanted) / len(wanted)
 
 
 def names_found(question: str, texts: Sequence[str]) -> float:
@@ -147,6 +167,7 @@ def features(question: str, best_sentences: Sequence[str], sentence_similarity: 
     constraints = question_constraints(question)
     holding = answer_sentences(question, best_sentences)
     best_sentence = best_sentences[0]
+    article = article_text or best_passage or best_sentence
     top = list(passage_texts[:TOP_PASSAGES])
     sims = list(passage_similarities) + [0.0, 0.0]
     return {
@@ -162,7 +183,9 @@ def features(question: str, best_sentences: Sequence[str], sentence_similarity: 
         "constraints_near": covered(constraints, best_passage or best_sentence),
         "constraints_top": covered(constraints, " ".join(top)),
         "margin": sims[0] - sims[1],
-        "stated_time": stated_time_found(question, article_text or best_passage or best_sentence, article_date),
+        "article_terms": article_coverage(question, article),
+        "article_constraints": found_in(constraints, article),
+        "stated_time": stated_time_found(question, article, article_date),
     }
 
 

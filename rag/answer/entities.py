@@ -8,6 +8,7 @@ sentences an answer is drawn from: tagging costs about 3-10 ms a sentence on a l
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -102,3 +103,87 @@ def covered(constraints: Sequence[str], text: str) -> float:
         terms = content_terms(c)
         hits += all(t in have for t in terms) if terms else c.lower() in text.lower()
     return hits / len(constraints)
+
+
+# "5 mln", "5 million" and "5,000,000" are one number; "bn" and "bln" one scale.
+SCALES = {"thousand": 1e3, "mln": 1e6, "million": 1e6, "mn": 1e6, "bln": 1e9, "billion": 1e9, "bn": 1e9,
+          "trillion": 1e12, "trln": 1e12}
+AMOUNT = re.compile(r"(?<![\w.,])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?:\s*(" + "|".join(SCALES) + r")\b)?", re.I)
+# Words that name a number's unit rather than the thing counted.
+UNIT_WORDS = frozenset(SCALES) | {"pct", "percent", "per", "cent", "dlrs", "dollars", "dollar", "stg"}
+# Function words inside names: "Bank of Canada" is BOC, "UK Independence Party" UKIP.
+NAME_GLUE = frozenset({"of", "the", "and", "for", "de", "&"})
+
+
+def amounts(text: str) -> set[float]:
+    """The numbers of ``text`` at their scale: "1.5 mln" and "1,500,000" are both 1500000.0.
+
+    >>> sorted(amounts("It paid 1.5 mln dlrs, up 12 pct from 1,340,000"))
+    [12.0, 1340000.0, 1500000.0]
+    """
+    found = set()
+    for match in AMOUNT.finditer(text):
+        value = float(match.group(1).replace(",", ""))
+        found.add(round(value * SCALES.get((match.group(2) or "").lower(), 1.0), 6))
+    return found
+
+
+def acronyms(text: str) -> set[str]:
+    """Initials of the runs of capitalised words in ``text``: "the UK Independence Party" gives
+    UKIP (short acronyms kept whole), "United States" US, "Bank of Canada" BC and BOC."""
+    found: set[str] = set()
+    run: list[str] = []
+    for word in re.findall(r"[A-Za-z][\w&.'-]*", text) + ["."]:
+        if word[0].isupper() or (run and word.lower() in NAME_GLUE):
+            run.append(word)
+            continue
+        for words in ([w for w in run if w.lower() not in NAME_GLUE], [w for w in run if w.lower() != "the"]):
+            found |= _initials(words)
+        run = []
+    return found
+
+
+def _initials(words: list[str]) -> set[str]:
+    """The initials of every run of two or more of ``words`` ("UK" kept whole, dots dropped)."""
+    return {"".join(w.replace(".", "") if w.isupper() else w[0] for w in words[i:j]).upper()
+            for i in range(len(words)) for j in range(i + 2, len(words) + 1) if words[i].lower() not in NAME_GLUE}
+
+
+def shares_stem(term: str, have: set[str]) -> bool:
+    """``term`` or a word sharing its stem in ``have``: "azerbaijani" meets "azerbaijan" (a common
+    prefix of all but the last two letters, at least five)."""
+    if term in have:
+        return True
+    if len(term) < 5:
+        return False
+    return any(len(h) >= 5 and (h.startswith(term[:max(5, len(term) - 2)]) or term.startswith(h[:max(5, len(h) - 2)]))
+               for h in have)
+
+
+def _constraint_in(constraint: str, have: set[str], numbers: set[float], initials: set[str], text: str) -> bool:
+    terms = [t for t in content_terms(constraint) if t not in LEGAL_FORMS]
+    wanted = amounts(constraint)
+    if wanted and wanted <= numbers and all(t.isdigit() or t in UNIT_WORDS or shares_stem(t, have) for t in terms):
+        return True
+    if terms and all(shares_stem(t, have) for t in terms):
+        return True
+    compact = constraint.replace(".", "").replace(" ", "")
+    if len(compact) >= 2 and compact.isupper() and compact in initials:
+        return True  # "UKIP" for "the UK Independence Party", "US" for "United States"
+    own = {a for a in acronyms(constraint) if len(a) >= 2}
+    plain = text.replace(".", "")
+    return any(re.search(rf"\b{re.escape(a)}\b", plain) for a in own) or (not terms and constraint.lower() in text.lower())
+
+
+def found_in(constraints: Sequence[str], text: str) -> float:
+    """Share of ``constraints`` (names, numbers, dates) that ``text`` holds, aliases allowed: numbers at
+    their scale ("5 mln" = "5,000,000"), words by stem ("Azerbaijani" = "Azerbaijan") and names by
+    their initials ("UKIP" = "UK Independence Party", "U.S." = "United States"); 1 when there are none.
+
+    >>> found_in(["UKIP", "5 mln"], "The UK Independence Party won 5,000,000 votes.")
+    1.0
+    """
+    if not constraints:
+        return 1.0
+    have, numbers, initials = set(content_terms(text)), amounts(text), acronyms(text)
+    return sum(_constraint_in(c, have, numbers, initials, text) for c in constraints) / len(constraints)
