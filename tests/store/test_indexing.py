@@ -3,6 +3,7 @@ import json
 import pytest
 
 import rag
+from rag.store import generations, writing
 from rag.store import local as store
 from rag.embed.embedding import HashingEmbedder
 from rag.errors import IndexMismatchError, UserError
@@ -71,13 +72,13 @@ def test_crash_at_any_write_step_leaves_previous_index_loadable(tiny_corpus, tmp
     def boom(*args, **kwargs):
         raise OSError(f"simulated crash at {step}")
 
-    real_replace = store.os.replace
+    real_replace = generations.os.replace
     targets = {
-        "faiss": lambda: monkeypatch.setattr(store.faiss, "write_index", boom),
-        "sqlite": lambda: monkeypatch.setattr(store, "_write_sqlite", boom),
-        "manifest": lambda: monkeypatch.setattr(store, "_write_json", boom),
-        "generation": lambda: monkeypatch.setattr(store.os, "replace", lambda a, b: boom() if str(a).endswith(".partial") else real_replace(a, b)),
-        "pointer": lambda: monkeypatch.setattr(store.os, "replace", lambda a, b: boom() if str(b).endswith("CURRENT") else real_replace(a, b)),
+        "faiss": lambda: monkeypatch.setattr(writing.faiss, "write_index", boom),
+        "sqlite": lambda: (monkeypatch.setattr(writing, "_write_sqlite", boom), monkeypatch.setattr(writing, "patch_sqlite", boom)),
+        "manifest": lambda: monkeypatch.setattr(generations, "_write_json", boom),
+        "generation": lambda: monkeypatch.setattr(generations.os, "replace", lambda a, b: boom() if str(a).endswith(".partial") else real_replace(a, b)),
+        "pointer": lambda: monkeypatch.setattr(generations.os, "replace", lambda a, b: boom() if str(b).endswith("CURRENT") else real_replace(a, b)),
     }
     targets[step]()
     with pytest.raises(OSError, match="simulated crash"):

@@ -10,7 +10,7 @@ import pytest
 import rag
 import rag.store.build as indexing
 import rag.ingest.reading as reading
-import rag.store.local as store
+import rag.store.writing as store
 from rag.store.local import CHUNKS_DB, VECTORS, live_generation
 from tests.conftest import FAST, TINY, write_corpus
 
@@ -105,17 +105,23 @@ def test_an_update_that_only_adds_appends_vectors_and_equals_a_fresh_build(corpu
     assert top.doc_id == "aa-first.txt" and "ferry" in top.text
 
 
-def test_removing_an_article_builds_the_vector_index_again_and_stays_consistent(corpus, tmp_path, recorded):
+def test_removing_an_article_leaves_a_tombstone_that_no_search_returns(corpus, tmp_path, recorded):
     index = tmp_path / "index"
     rag.build_index(corpus, index, **FAST)
+    before = {r[0]: r for r in _rows(index)}
+    gone = [i for i, r in before.items() if r[1] == "extra/story2.txt"]
     (corpus / "extra" / "story2.txt").unlink()
     seen = recorded()
     report = rag.build_index(corpus, index, **FAST)
     assert report.removed == 1 and seen["parsed"] == [] and seen["chunked"] == [] and seen["terms"] == 0
-    assert seen["vector_builds"] == 1, "ids shift when chunks go: the vector index is built again (from the cache)"
+    assert seen["vector_builds"] == 0, "the vector index is kept: the removed rows become tombstones"
     rows = _rows(index)
-    assert [r[0] for r in rows] == list(range(len(rows))) and len(_vectors(index)) == len(rows)
-    assert all(r[1] != "extra/story2.txt" for r in rows)
+    assert all(before[r[0]] == r for r in rows) and not set(gone) & {r[0] for r in rows}, "the others keep their ids"
+    assert len(_vectors(index)) == len(before), "the dead rows stay in the vector file"
+    assistant = rag.Assistant.load(index, **FAST)
+    vector = assistant.store.vectors_of(gone)  # the removed chunk's own vector: it would rank first
+    assert all(i not in gone for i, _ in assistant.store.dense(vector, k=len(before)))
+    assert all(p.doc_id != "extra/story2.txt" for p in assistant.search("council day 2 budget parks trees", k=20))
 
 
 def test_an_unchanged_rerun_parses_nothing_and_writes_nothing(corpus, tmp_path, recorded):
