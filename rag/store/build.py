@@ -25,7 +25,7 @@ from rag.embed.embedding import EmbeddingCache, embed_missing, get_embedder, tex
 from rag.ingest.formats import file_readers
 from rag.store.locking import index_writer
 from rag.store.manifest import index_settings
-from rag.store.read_cache import FileRecord, RememberingReaders, reader_version
+from rag.store.read_cache import FileRecord, RememberingReaders, raw_hash, reader_version
 from rag.ingest.reading import Corpus, read_corpus
 from rag.schema import Article, Chunk, IndexFiles, IndexInfo, IndexReport
 from rag.text.sentences import get_splitter
@@ -303,12 +303,25 @@ def _corpus_folder(corpus_dir: str | Path | None, index_dir: Path, replace: bool
             raise UserError(f"no corpus folder given and index {index_dir} records none; name one: rag index CORPUS --index {index_dir}")
         return recorded
     chosen = Path(corpus_dir).resolve()
-    if recorded is not None and chosen != recorded and not replace:
+    if recorded is not None and chosen != recorded and not replace and not _same_files(chosen, index_dir):
         raise UserError(
             f"index {index_dir} holds the articles of {recorded}, not {chosen}; re-index it with "
             f"`rag index --index {index_dir}`, or add --replace (replace=True) to rebuild it from {chosen}"
         )
     return chosen
+
+
+def _same_files(folder: Path, index_dir: Path) -> bool:
+    """Whether ``folder`` holds every file the live index read, byte for byte (a copy of its corpus
+    elsewhere, e.g. ``make chat``'s corpus/ copied from seeds/): indexing it then removes nothing."""
+    rows = read_live_rows(index_dir)
+    if rows is None or not rows.files:
+        return False
+    for doc_id, (digest, *_) in rows.files.items():
+        path = folder / doc_id
+        if not path.is_file() or raw_hash(path.read_bytes()) != digest:
+            return False
+    return True
 
 
 def build_index(
