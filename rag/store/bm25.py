@@ -14,13 +14,11 @@ import numpy as np
 from rag.text.terms import content_terms
 
 BM25_DIR = "bm25"
-# Row i of the model is chunk id CHUNK_IDS[i] (written when ids have gaps; absent: row i = id i).
-CHUNK_IDS = "chunk_ids.npy"
 PARAMS = {"library": "bm25s", "method": "lucene", "k1": 1.5, "b": 0.75, "tokens": "content_terms (snowball english)"}
 
 
-def build_bm25(texts: list[str], folder: Path, terms: list[list[str]] | None = None, ids: list[int] | None = None) -> None:
-    """Index ``texts`` (row i = chunk id i, or ``ids[i]``) and save the BM25 model in ``folder``.
+def build_bm25(texts: list[str], folder: Path, terms: list[list[str]] | None = None) -> None:
+    """Index ``texts`` (row i = chunk id i) and save the BM25 model in ``folder``.
 
     ``terms``: the texts' ``content_terms`` where already known (an update reuses them)."""
     model = bm25s.BM25(method=PARAMS["method"], k1=PARAMS["k1"], b=PARAMS["b"])
@@ -28,18 +26,10 @@ def build_bm25(texts: list[str], folder: Path, terms: list[list[str]] | None = N
     # A placeholder token keeps bm25s working when a corpus has no content terms at all.
     model.index([row or ["\u2400"] for row in terms], show_progress=False)
     model.save(str(folder), show_progress=False)
-    if ids is not None and list(ids) != list(range(len(ids))):
-        np.save(folder / CHUNK_IDS, np.asarray(ids, dtype=np.int64), allow_pickle=False)
 
 
 def load_bm25(folder: Path) -> bm25s.BM25:
     return bm25s.BM25.load(str(folder), mmap=False, show_progress=False, verbosity=0)
-
-
-def load_chunk_ids(folder: Path) -> np.ndarray | None:
-    """The chunk id of each BM25 row (ascending), or None when row i is chunk id i."""
-    path = folder / CHUNK_IDS
-    return np.load(path, allow_pickle=False) if path.is_file() else None
 
 
 def bm25_search(model: bm25s.BM25, size: int, query: str, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:

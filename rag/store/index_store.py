@@ -14,7 +14,8 @@ import numpy as np
 from rag.errors import UserError
 from rag.retrieve.fusion import reciprocal_rank_fusion
 from rag.schema import Article, Passage
-from rag.store.bm25 import BM25_DIR, bm25_search, load_bm25, load_chunk_ids
+from rag.store.bm25 import BM25_DIR, bm25_search, load_bm25
+from rag.store.lexical import LEXICAL_DIR, LexicalIndex
 from rag.store.chunks_db import StoredChunk, _connect_readonly
 from rag.store.generations import (
     CHUNKS_DB, OPEN_ATTEMPTS, VECTORS, _generation_path, _live, _with_store, check_index_folder, check_manifest,
@@ -32,21 +33,25 @@ class IndexStore:
         self.manifest = manifest
         # None in a lexical generation (vectors pending); HNSW comes wrapped: filtered search stays exact.
         self.vectors = None if pending_vectors(manifest) else read_vector_index(generation / VECTORS)
-        self.bm25 = load_bm25(generation / BM25_DIR)
-        self._vocabulary = frozenset(self.bm25.vocab_dict)
-        # BM25 row -> chunk id where an update left gaps in the ids (None: row i is chunk i).
-        self._lexical_ids = load_chunk_ids(generation / BM25_DIR)
         self._db = _connect_readonly(generation / CHUNKS_DB)
         # One connection serves every thread; queries and their fetches run one at a time.
         self._db_lock = threading.Lock()
-        self._size = self._rows("SELECT count(*) FROM chunks")[0][0]
-        self._skip_dead = self._tombstones() if self.vectors is not None and self.vectors.ntotal > self._size else None
+        live = np.fromiter((row[0] for row in self._rows("SELECT id FROM chunks")), dtype=np.int64)
+        self._size = len(live)
+        # BM25: segments scored with the live chunks' statistics; generations before them hold one bm25s model.
+        self.bm25 = self.lexical_index = None
+        if (generation / LEXICAL_DIR).is_dir():
+            self.lexical_index = LexicalIndex(generation / LEXICAL_DIR, live)
+            self._vocabulary = self.lexical_index.vocabulary
+        else:
+            self.bm25 = load_bm25(generation / BM25_DIR)
+            self._vocabulary = frozenset(self.bm25.vocab_dict)
+        self._skip_dead = self._tombstones(live) if self.vectors is not None and self.vectors.ntotal > self._size else None
 
-    def _tombstones(self) -> faiss.SearchParameters:
+    def _tombstones(self, live: np.ndarray) -> faiss.SearchParameters:
         """Search parameters that skip the vector rows of removed chunks (ids no chunk holds now).
 
         An HNSW graph walks through them but never returns them (FAISS filters during the search)."""
-        live = np.fromiter((row[0] for row in self._rows("SELECT id FROM chunks")), dtype=np.int64)
         dead = np.setdiff1d(np.arange(self.vectors.ntotal, dtype=np.int64), live)
         self._dead = faiss.IDSelectorBatch(dead)  # kept referenced: FAISS holds only a pointer
         self._not_dead = faiss.IDSelectorNot(self._dead)
@@ -152,11 +157,10 @@ class IndexStore:
         return [] if ids is not None and len(ids) == 0 else self._bm25(query, k, ids)
 
     def _bm25(self, query: str, k: int, ids: np.ndarray | None) -> Ranked:
-        """BM25's ranking in chunk ids (its rows are the chunks in id order)."""
-        if self._lexical_ids is None:
-            return bm25_search(self.bm25, len(self), query, k, ids)
-        rows = None if ids is None else np.searchsorted(self._lexical_ids, ids)
-        return [(int(self._lexical_ids[row]), score) for row, score in bm25_search(self.bm25, len(self), query, k, rows)]
+        """BM25's ranking of chunk ids, best first."""
+        if self.lexical_index is not None:
+            return self.lexical_index.search(query, min(k, len(self)), ids)
+        return bm25_search(self.bm25, len(self), query, k, ids)
 
     def hybrid(self, query, vector, k, depth, where, weights, rrf_k) -> Ranked:
         ids = self._allowed(where)  # once for both rankings

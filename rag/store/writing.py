@@ -10,9 +10,9 @@ changed and keeps the rest of the live generation, its ``base``:
   skip (an HNSW graph cannot remove nodes) until ``COMPACT_SHARE`` of the rows are dead, when the
   build writes every file afresh with ids 0..n-1 again (rag/store/build.py);
 - SQLite: a copy of the base's file, patched (the changed articles' rows out, the new ones in);
-- BM25 is built again over every live chunk from the stored terms (bm25s precomputes scores
-  with the corpus-wide IDF and average length, so it cannot take a change in place), so its
-  scores are exactly a fresh build's.
+- BM25 (rag/store/lexical.py): the base's segments hard-linked and one new segment of the new
+  chunks; queries score with the live chunks' statistics, so scores are exactly a fresh build's.
+  Past ``MAX_SEGMENTS`` they are folded into one (from the stored terms).
 
 Every file goes into a staging folder published atomically (rag/store/generations.py).
 """
@@ -26,8 +26,8 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from rag.store.bm25 import BM25_DIR, CHUNK_IDS, build_bm25
 from rag.store.chunks_db import _write_sqlite, lexical_rows, patch_sqlite
+from rag.store.lexical import LEXICAL_DIR, segment_names, write_segment
 from rag.store.generations import CHUNKS_DB, PENDING, VECTORS, publish_generation
 from rag.store.protocol import Generation
 from rag.store.vectors import build_vector_index
@@ -36,6 +36,8 @@ from rag.text.terms import content_terms
 # Rebuild every file (ids 0..n-1 again) once this share of the vector rows are tombstones: dead rows
 # cost search time and bytes, a rebuild costs one update's O(n) (vectors come from the cache).
 COMPACT_SHARE = 0.2
+# Lexical segments before an update folds them into one: each costs a few numpy calls per query term.
+MAX_SEGMENTS = 12
 
 
 def write_generation(index_dir: Path, generation: Generation) -> Path:
@@ -51,7 +53,7 @@ def write_generation(index_dir: Path, generation: Generation) -> Path:
             return
         faiss.write_index(build_vector_index(g.vectors, g.manifest.get("vector_index")), str(staging / VECTORS))
         if g.lexical is not None:
-            _link(g.lexical, staging, [CHUNKS_DB, BM25_DIR])
+            _link(g.lexical, staging, [CHUNKS_DB, LEXICAL_DIR])
         else:
             _fill_lexical(staging, g)
 
@@ -70,7 +72,9 @@ def _fill_lexical(staging: Path, g: Generation) -> None:
     for (_, h), text in zip(g.chunks, g.lexical_texts):
         if h not in terms:
             terms[h] = content_terms(text)
-    build_bm25(g.lexical_texts, staging / BM25_DIR, [terms[h] for _, h in g.chunks])
+    ids = list(g.ids) if g.ids is not None else list(range(len(g.chunks)))
+    order = sorted(range(len(ids)), key=ids.__getitem__)
+    write_segment(staging / LEXICAL_DIR, [ids[i] for i in order], [terms[g.chunks[i][1]] for i in order], 1)
     live = {h for _, h in g.chunks}
     _write_sqlite(staging / CHUNKS_DB, g.articles, g.chunks, g.files, {h: t for h, t in terms.items() if h in live})
 
@@ -84,12 +88,21 @@ def _fill_update(staging: Path, g: Generation) -> None:
     shutil.copyfile(g.base / CHUNKS_DB, staging / CHUNKS_DB)
     terms = {h: g.terms.get(h) or content_terms(text) for _, (_, h), text in new}
     fresh = [a for a in g.articles if a.doc_id not in g.unchanged]
-    dropped = patch_sqlite(staging / CHUNKS_DB, g.unchanged, fresh, [p for _, p, _ in new], [i for i, _, _ in new], g.files, terms)
-    if not new and not dropped:
-        _link(g.base, staging, [BM25_DIR])  # the same chunks: the same BM25
-    else:
-        ids, rows = lexical_rows(staging / CHUNKS_DB)
-        build_bm25([], staging / BM25_DIR, rows, ids)
+    patch_sqlite(staging / CHUNKS_DB, g.unchanged, fresh, [p for _, p, _ in new], [i for i, _, _ in new], g.files, terms)
+    _write_lexical(staging, g.base, [i for i, _, _ in new], [terms[h] for _, (_, h), _ in new])
+
+
+def _write_lexical(staging: Path, base: Path, ids: list[int], terms: list[list[str]]) -> None:
+    """The base's BM25 segments (hard-linked) and one of the new chunks; one segment of every live
+    chunk instead when there would be too many, or when the base has none (a bm25s generation)."""
+    names = segment_names(base / LEXICAL_DIR) if (base / LEXICAL_DIR).is_dir() else []
+    if names and len(names) < MAX_SEGMENTS:
+        _link(base, staging, [f"{LEXICAL_DIR}/{name}" for name in names])
+        if ids:
+            write_segment(staging / LEXICAL_DIR, ids, terms, int(names[-1].split("-")[1]) + 1)
+        return
+    all_ids, all_terms = lexical_rows(staging / CHUNKS_DB)
+    write_segment(staging / LEXICAL_DIR, all_ids, all_terms, 1)
 
 
 def _write_vectors(staging: Path, g: Generation, new_ids: list[int]) -> None:
@@ -107,10 +120,10 @@ def _write_vectors(staging: Path, g: Generation, new_ids: list[int]) -> None:
 def _link(source: Path, staging: Path, names: list[str]) -> None:
     """Hard-link files (or folders' files) of a generation into ``staging``: generations never change, so both may share them."""
     for name in names:
-        paths = sorted((source / name).iterdir()) if (source / name).is_dir() else [source / name]
+        paths = sorted(p for p in (source / name).rglob("*") if p.is_file()) if (source / name).is_dir() else [source / name]
         for path in paths:
             target = staging / path.relative_to(source)
-            target.parent.mkdir(exist_ok=True)
+            target.parent.mkdir(parents=True, exist_ok=True)
             try:
                 os.link(path, target)
             except OSError:  # a file system without hard links

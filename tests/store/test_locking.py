@@ -217,7 +217,7 @@ SLOW_UPDATE = textwrap.dedent(
         Path(sys.argv[3]).write_text("writing")
         return fill(*args, **kwargs)
     writing._fill_update = marked
-    writing.patch_sqlite, writing.build_bm25 = slowed(writing.patch_sqlite), slowed(writing.build_bm25)
+    writing.patch_sqlite, writing.write_segment = slowed(writing.patch_sqlite), slowed(writing.write_segment)
     writing.shutil.copyfile, faiss.write_index = slowed(writing.shutil.copyfile), slowed(faiss.write_index)
     print(rag.build_index(sys.argv[1], sys.argv[2], model="hashing", progress=False).summary())
     """
