@@ -138,5 +138,5 @@ class LexicalIndex:
         k = min(k, len(scores))
         kth = -np.partition(-scores, k - 1)[k - 1]
         top = np.flatnonzero(scores >= max(kth, np.float32(1e-30)))  # the k best and any tied with the last
-        top = top[np.lexsort((top, -scores[top]))][:k]  # best first; ties by chunk id
+        top = top[np.lexsort((-top, -scores[top]))][:k]  # best first; ties later id first, as bm25s's sort left them
         return [(int(i), float(scores[i])) for i in top]

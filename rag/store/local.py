@@ -1,4 +1,4 @@
-"""Stores behind one Protocol, and the local one: FAISS, bm25s and SQLite in the index folder.
+"""Stores by name (``STORES``), and the local one: FAISS, BM25 segments and SQLite in the index folder.
 
 Retrieval, diversity, the composers and the UI see a ``Store``: dense, lexical and hybrid
 search with a ``Filter``, passages and vectors by chunk id, articles, the manifest. A store
@@ -8,14 +8,20 @@ the live manifest, which names the store it was built on, so loading needs no se
 Layout of a local index folder::
 
     CURRENT              name of the live generation (replaced atomically)
-    gen-000003/          manifest.json, vectors.faiss, bm25/, chunks.sqlite (articles, chunks,
-                         files and terms: what an update reuses)
+    gen-000003/          manifest.json, vectors.faiss, lexical/ (BM25 segments; bm25/ before them),
+                         chunks.sqlite (articles, chunks, files and terms: what an update reuses)
     embeddings.sqlite    embedding cache shared by all generations
     write.lock(.json)    the one writer's lock and who holds it (rag/store/locking.py)
 
 A build writes a complete new generation folder, syncs it, and only then points
 ``CURRENT`` at it with ``os.replace``. A build killed at any moment therefore leaves
 the previous generation live and loadable. Builds are serialised by ``rag.store.locking``.
+An update derives the new folder from the live one and writes only the change (stable chunk
+ids, appended vectors, tombstones, a patched copy of the SQLite file, one more BM25 segment).
+
+The parts: ``generations`` (CURRENT, the manifest, publishing), ``chunks_db`` (the SQLite file),
+``protocol`` (``Store``, ``Filter``, ``Generation``), ``index_store`` (reading), ``writing``,
+``lexical`` (BM25 segments), ``vectors`` (FAISS); this module names the backends.
 
 A first build publishes a *lexical* generation before it embeds: texts, chunks and BM25,
 no ``vectors.faiss``, its manifest saying ``"vectors": "pending"``. It is complete as

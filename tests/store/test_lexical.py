@@ -63,8 +63,10 @@ def test_a_term_held_only_by_removed_chunks_is_unknown_and_filters_apply(tmp_pat
 
 
 @pytest.mark.parametrize("k", [1, 2])
-def test_ties_come_in_chunk_id_order(tmp_path, k):
+def test_ties_come_later_chunk_id_first_as_bm25s_gave_them(tmp_path, k):
     folder = tmp_path / "lexical"
     write_segment(folder, [4, 7, 9], [["harbour"], ["harbour"], ["harbour"]], 1)
     index = LexicalIndex(folder, np.array([4, 7, 9]))
-    assert [i for i, _ in index.search("harbour", k)] == [4, 7][:k]
+    assert [i for i, _ in index.search("harbour", k)] == [9, 7][:k]
+    model = _bm25s(["harbour", "harbour", "harbour"], tmp_path, "bm25s")
+    assert [row for row, _ in bm25_search(model, 3, "harbour", k)] == [2, 1][:k]
