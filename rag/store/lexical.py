@@ -135,8 +135,9 @@ class LexicalIndex:
             mask = np.zeros_like(scores)
             mask[allowed] = 1.0
             scores *= mask
+        # bm25s's own top-k selection (argpartition, then argsort reversed), so that exact ties come
+        # out as they did from bm25s (retrieval and its tests were tuned with that order).
         k = min(k, len(scores))
-        kth = -np.partition(-scores, k - 1)[k - 1]
-        top = np.flatnonzero(scores >= max(kth, np.float32(1e-30)))  # the k best and any tied with the last
-        top = top[np.lexsort((-top, -scores[top]))][:k]  # best first; ties later id first, as bm25s's sort left them
-        return [(int(i), float(scores[i])) for i in top]
+        part = np.argpartition(scores, -k)[-k:]
+        top = part[np.flip(np.argsort(scores[part]))]
+        return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
