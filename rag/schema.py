@@ -130,14 +130,18 @@ class IndexReport(_Serialisable):
     # Files and folders whose names start with "." (.git, .DS_Store): not read, but counted.
     hidden: list[str] = field(default_factory=list)
     corpus_dir: str = ""
+    # Files of no article type (a .png, a LICENSE): not read, but named.
+    ignored: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         """One line for people: ``added 2, updated 0, removed 0, unchanged 0 ...``."""
         hidden = f", {len(self.hidden)} hidden not read" if self.hidden else ""
+        shown = ", ".join(self.ignored[:3]) + (", ..." if len(self.ignored) > 3 else "")
+        ignored = f", {len(self.ignored)} not of an article type ({shown})" if self.ignored else ""
         return (
             f"added {self.added}, updated {self.updated}, removed {self.removed}, "
             f"unchanged {self.unchanged}; {self.chunks} chunks, {self.embedded} embedded, "
-            f"{len(self.skipped)} skipped{hidden}, {self.seconds:.1f}s -> {self.index_dir}"
+            f"{len(self.skipped)} skipped{hidden}{ignored}, {self.seconds:.1f}s -> {self.index_dir}"
         )
 
 

@@ -47,6 +47,8 @@ class Corpus:
     skipped: list[tuple[str, str]] = field(default_factory=list)
     # Files and folders whose names start with "." (relative paths): not read, reported once.
     hidden: list[str] = field(default_factory=list)
+    # Files of no article type (a .png, a LICENSE): not read, reported once.
+    ignored: list[str] = field(default_factory=list)
 
 
 def text_problem(data: bytes) -> str | None:
@@ -266,7 +268,10 @@ def _walk(folder: Path, corpus: Corpus, suffixes: Iterable[str]) -> Iterator[Pat
                 _skip(corpus, (here / name).relative_to(folder).as_posix(), "symlinked folder, not followed")
         for name in sorted(f for f in files if not f.startswith(".")):
             path = here / name
-            if path.suffix.lower() not in suffixes or not (path.is_file() or path.is_symlink()):
+            if not (path.is_file() or path.is_symlink()):
+                continue
+            if path.suffix.lower() not in suffixes:
+                corpus.ignored.append(path.relative_to(folder).as_posix())
                 continue
             if path.is_symlink() and not _inside(path, folder):
                 _skip(corpus, path.relative_to(folder).as_posix(), "symlink to a file outside the corpus, not followed")
@@ -285,14 +290,22 @@ def file_articles(path: str | Path, doc_id: str) -> list[Article]:
         return []
 
 
+# (doc id, the file's stat) -> its articles as read before, or None to read it: lets an update
+# skip the files whose size and modification time it has seen (rag/store/read_cache.py).
+Remembered = Callable[[str, os.stat_result], "list[Article] | None"]
+
+
 def read_file(
-    path: Path, doc_id: str, max_file_mb: float | None = None, readers: Mapping[str, FileReader] | None = None
+    path: Path, doc_id: str, max_file_mb: float | None = None, readers: Mapping[str, FileReader] | None = None,
+    remembered: Remembered | None = None,
 ) -> list[Article]:
     """Articles in one file; raises ``SkipFile`` with the reason when it has none (or is over ``max_file_mb``)."""
     try:
-        size = path.stat().st_size
-        if max_file_mb is not None and size > max_file_mb * 1e6:
-            raise SkipFile(f"file is {size / 1e6:,.1f} MB, over the {max_file_mb:g} MB limit (setting max_file_mb)")
+        stat = path.stat()
+        if max_file_mb is not None and stat.st_size > max_file_mb * 1e6:
+            raise SkipFile(f"file is {stat.st_size / 1e6:,.1f} MB, over the {max_file_mb:g} MB limit (setting max_file_mb)")
+        if remembered is not None and (known := remembered(doc_id, stat)) is not None:
+            return known
         data = path.read_bytes()
     except OSError as exc:
         raise SkipFile(f"unreadable ({exc.strerror})") from None
@@ -304,18 +317,34 @@ def read_file(
 
 
 def _skip(corpus: Corpus, doc_id: str, reason: str) -> None:
-    log.warning("skipping %s: %s", doc_id, reason)
     corpus.skipped.append((doc_id, reason))
 
 
+def _shown(paths: list[str]) -> str:
+    return ", ".join(paths[:5]) + (", ..." if len(paths) > 5 else "")
+
+
+def _warn(corpus: Corpus, root: Path) -> None:
+    """One warning per skipped file, one for the hidden entries, one for the files of no article type."""
+    for doc_id, reason in corpus.skipped:
+        log.warning("skipping %s: %s", doc_id, reason)
+    if corpus.hidden:
+        log.warning("not reading %d hidden file(s) or folder(s) in %s: %s", len(corpus.hidden), root, _shown(corpus.hidden))
+    if corpus.ignored:
+        log.warning("not reading %d file(s) of no article type in %s: %s", len(corpus.ignored), root, _shown(corpus.ignored))
+
+
 def read_corpus(
-    folder: str | Path, max_file_mb: float | None = None, readers: Mapping[str, FileReader] | None = None
+    folder: str | Path, max_file_mb: float | None = None, readers: Mapping[str, FileReader] | None = None,
+    *, remembered: Remembered | None = None, quiet: bool = False,
 ) -> Corpus:
     """Every article below ``folder``; raises ``UserError`` if it is missing or has none.
 
     Each skipped file is logged once and listed in ``Corpus.skipped``; hidden files and
-    folders (names starting with ".") are not read, and listed in ``Corpus.hidden``. ``readers``
-    replaces the byte readers of ``rag.ingest.formats.file_readers()`` (e.g. CSV columns).
+    folders (names starting with ".") are not read, and listed in ``Corpus.hidden``; files of no
+    article type (``.png``) in ``Corpus.ignored``. ``readers`` replaces the byte readers of
+    ``rag.ingest.formats.file_readers()`` (e.g. CSV columns); ``remembered`` answers for files
+    read before; ``quiet`` logs nothing (the caller reports ``skipped``, ``hidden``, ``ignored``).
 
     >>> corpus = read_corpus("seeds")  # doctest: +SKIP
     """
@@ -327,12 +356,11 @@ def read_corpus(
     for path in _walk(root, corpus, [*READERS, *readers]):
         doc_id = path.relative_to(root).as_posix()
         try:
-            corpus.articles.extend(read_file(path, doc_id, max_file_mb, readers))
+            corpus.articles.extend(read_file(path, doc_id, max_file_mb, readers, remembered))
         except SkipFile as exc:
             _skip(corpus, doc_id, str(exc))
-    if corpus.hidden:
-        shown = ", ".join(corpus.hidden[:5]) + (", ..." if len(corpus.hidden) > 5 else "")
-        log.warning("not reading %d hidden file(s) or folder(s) in %s: %s", len(corpus.hidden), root, shown)
+    if not quiet:
+        _warn(corpus, root)
     if not corpus.articles:
         raise UserError(f"no readable articles in {root} (looked for {', '.join([*ARTICLE_SUFFIXES, *readers])})")
     return corpus

@@ -25,13 +25,16 @@ from rag.embed.embedding import EmbeddingCache, embed_missing, get_embedder, tex
 from rag.ingest.formats import file_readers
 from rag.store.locking import index_writer
 from rag.store.manifest import index_settings
-from rag.store.read_cache import FileRecord, RememberingReaders, reader_version
+from rag.store.read_cache import FileRecord, RememberingReaders, raw_hash, reader_version
 from rag.ingest.reading import Corpus, read_corpus
 from rag.schema import Article, Chunk, IndexFiles, IndexInfo, IndexReport
 from rag.text.sentences import get_splitter
 from rag.settings import Settings, resolve
+from rag.store.chunks_db import read_terms
+from rag.store.writing import COMPACT_SHARE
 from rag.store.local import (
     CACHE_DB,
+    CHUNKS_DB,
     VECTORS,
     Generation,
     LiveRows,
@@ -142,6 +145,14 @@ def _reused(article: Article, rows: list[StoredChunk]) -> list[tuple[Chunk, str]
     ]
 
 
+@dataclass(frozen=True)
+class _Chunked:
+    """Every chunk with the hash of its embedding text, and the stored id of each reused one (None: new)."""
+
+    chunks: list[tuple[Chunk, str]]
+    stored_ids: list[int | None]
+
+
 # Chunking is pure Python (pysbd, tiktoken calls): two processes on two cores chunk BBC's 2,096
 # articles ~1.9x faster (bench/README.md). Below this many articles to chunk, starting the workers
 # (imports, tokenizer; ~1 s) costs more than it saves.
@@ -210,8 +221,8 @@ def chunk_articles(articles: list[Article], **settings: Any) -> list[list[Chunk]
     return list(_chunked(articles, config))
 
 
-def _chunk_all(articles: list[Article], previous: _Previous, settings: Settings) -> list[tuple[Chunk, str]]:
-    """Every chunk with the hash of its embedding text; unchanged articles keep their chunks."""
+def _chunk_all(articles: list[Article], previous: _Previous, settings: Settings) -> _Chunked:
+    """Every chunk with the hash of its embedding text; unchanged articles keep their chunks (and ids)."""
 
     def reusable(article: Article) -> list[StoredChunk] | None:
         rows = previous.chunks.get(article.doc_id)
@@ -227,13 +238,16 @@ def _chunk_all(articles: list[Article], previous: _Previous, settings: Settings)
         for article, chunks in zip(fresh, _chunked(fresh, settings)):
             by_id[article.doc_id] = chunks
             bar.update()
-    result: list[tuple[Chunk, str]] = []
+    result = _Chunked([], [])
     for article in articles:
         rows = reusable(article)
         if rows is not None:
-            result.extend(_reused(article, rows))
+            result.chunks.extend(_reused(article, rows))
+            result.stored_ids.extend(r.chunk_id if r.chunk_id >= 0 else None for r in rows)
         else:
-            result.extend((c, text_hash(embedding_text(c.title, c.text))) for c in by_id[article.doc_id])
+            fresh_chunks = by_id[article.doc_id]
+            result.chunks.extend((c, text_hash(embedding_text(c.title, c.text))) for c in fresh_chunks)
+            result.stored_ids.extend([None] * len(fresh_chunks))
     return result
 
 
@@ -257,7 +271,7 @@ def _manifest(settings: Settings, dimension: int, articles: list[Article], chunk
         "csv_columns": settings.csv_columns,  # so `rag add` / `rag watch` re-read CSVs the same way
         "reader_version": reader_version(),  # stored articles are reused only under the same readers
         "articles": len(articles),
-        "chunks": chunks,
+        "chunks": chunks,  # live chunks; "id_limit" (the next free chunk id) is set by the caller
         "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
 
@@ -289,12 +303,25 @@ def _corpus_folder(corpus_dir: str | Path | None, index_dir: Path, replace: bool
             raise UserError(f"no corpus folder given and index {index_dir} records none; name one: rag index CORPUS --index {index_dir}")
         return recorded
     chosen = Path(corpus_dir).resolve()
-    if recorded is not None and chosen != recorded and not replace:
+    if recorded is not None and chosen != recorded and not replace and not _same_files(chosen, index_dir):
         raise UserError(
             f"index {index_dir} holds the articles of {recorded}, not {chosen}; re-index it with "
             f"`rag index --index {index_dir}`, or add --replace (replace=True) to rebuild it from {chosen}"
         )
     return chosen
+
+
+def _same_files(folder: Path, index_dir: Path) -> bool:
+    """Whether ``folder`` holds every file the live index read, byte for byte (a copy of its corpus
+    elsewhere, e.g. ``make chat``'s corpus/ copied from seeds/): indexing it then removes nothing."""
+    rows = read_live_rows(index_dir)
+    if rows is None or not rows.files:
+        return False
+    for doc_id, (digest, *_) in rows.files.items():
+        path = folder / doc_id
+        if not path.is_file() or raw_hash(path.read_bytes()) != digest:
+            return False
+    return True
 
 
 def build_index(
@@ -332,72 +359,100 @@ def build_index(
         folder = _corpus_folder(corpus_dir, index_dir, replace)
         previous = _previous(index_dir, config, target)
         readers = _readers(config, previous, read_manifest(index_dir))
-        corpus = read_corpus(folder, max_file_mb=config.max_file_mb, readers=readers.mapping())
+        corpus = read_corpus(folder, max_file_mb=config.max_file_mb, readers=readers.mapping(), remembered=readers.remembered)
         log.debug("parsed %d of %d files (the others unchanged since the live generation)", readers.parsed, len(readers.seen))
         backend.prepare(index_dir, target)
-        return _build(corpus, folder, index_dir, config, began, backend, target, previous, readers.seen)
+        return _build(corpus, folder, index_dir, config, began, backend, target, previous, readers)
 
 
 def _build(
     corpus: Corpus, corpus_dir: Path, index_dir: Path, config: Settings, began: float, backend: Any, target: Any,
-    previous: _Previous, files: dict[str, FileRecord],
+    previous: _Previous, readers: RememberingReaders,
 ) -> IndexReport:
     articles = _unique(corpus.articles)
     counts = _counts(articles, previous.hashes)
-    chunks = _chunk_all(articles, previous, config)
-    changed = counts["added"] or counts["updated"] or counts["removed"] or not previous.reusable
+    chunked = _chunk_all(articles, previous, config)
     live = read_manifest(index_dir)
+    changed = counts["added"] or counts["updated"] or counts["removed"] or not previous.reusable
     # A lexical generation left by a killed build still needs its vectors.
     changed = changed or (live or {}).get("corpus_dir") != str(corpus_dir) or pending_vectors(live)
-    spec = backend.vector_spec(config, len(chunks))
+    spec = backend.vector_spec(config, len(chunked.chunks))
     built = (live or {}).get("vector_index") or {"kind": "flat"}
     outdated = previous.reusable and built != spec  # e.g. index_type changed: rebuild from the cache
+    # The same articles from files read anew (touched, or new reading code): recorded, so that the
+    # next run trusts them by size and time again instead of reading (or parsing) them every time.
+    stale = previous.rows is not None and (readers.changed_records() or (live or {}).get("reader_version") != reader_version())
     embedded = 0
-    if changed or outdated:
-        embedder = get_embedder(config.model, config.device, config.backend)
-        texts = {h: embedding_text(c.title, c.text) for c, h in chunks}
-        manifest = _manifest(config, embedder.dimension, articles, len(chunks), corpus_dir)
-        manifest.update(vector_index=spec, store=target)
-        unchanged = frozenset(a.doc_id for a in articles if previous.hashes.get(a.doc_id) == a.content_hash)
-        full = not previous.reusable or outdated
-        empty = np.zeros((0, embedder.dimension), np.float32)
-        appended = _appendable(chunks, previous, backend) if not (full or pending_vectors(live)) else None
-        chunks = appended[0] if appended else chunks
-        known = previous.rows.terms if previous.rows is not None and previous.reusable else {}
-        generation = Generation(articles, chunks, empty, [texts[h] for _, h in chunks], manifest, unchanged, full,
-                                files=files, terms=known)
-        lexical = _publish_lexical(index_dir, backend, generation, live, config)
-        new_rows = chunks[appended[1]:] if appended else chunks  # an append embeds and adds only the new rows
-        cache = EmbeddingCache(index_dir / CACHE_DB)
-        vectors, embedded = embed_missing(embedder, cache, {h: texts[h] for _, h in new_rows}, config.embed_batch_size, config.progress)
-        matrix = np.stack([vectors[h] for _, h in new_rows]) if new_rows else empty
-        appended_to = previous.rows.generation if appended else None
-        backend.write(index_dir, replace(generation, vectors=matrix, lexical=lexical, appended_to=appended_to), config)
+    if changed or outdated or stale:
+        embedded = _write(articles, chunked, corpus_dir, index_dir, config, backend, target, previous, readers.seen,
+                          live, spec, full=not previous.reusable or outdated)
     return IndexReport(
         index_dir=str(index_dir),
-        chunks=len(chunks),
+        chunks=len(chunked.chunks),
         embedded=embedded,
         seconds=time.perf_counter() - began,
         skipped=corpus.skipped,
         hidden=corpus.hidden,
         corpus_dir=str(corpus_dir),
+        ignored=corpus.ignored,
         **counts,
     )
 
 
-def _appendable(chunks: list[tuple[Chunk, str]], previous: _Previous, backend: Any) -> tuple[list[tuple[Chunk, str]], int] | None:
-    """``chunks`` with the live generation's, in its id order, first, and how many those are; None
-    unless every live chunk is still there unchanged (an update that only adds articles), so that
-    the new vectors can be appended to the live vector index instead of building it again."""
+def _write(
+    articles: list[Article], chunked: _Chunked, corpus_dir: Path, index_dir: Path, config: Settings, backend: Any,
+    target: Any, previous: _Previous, files: dict[str, FileRecord], live: dict[str, Any] | None, spec: dict[str, Any],
+    full: bool,
+) -> int:
+    """Embed what is new and write the generation (only the change where the live one can be kept); returns how many were embedded."""
+    plan = None if full or pending_vectors(live) else _stable_ids(chunked, previous, backend, live or {})
+    chunks, new_rows = (plan.chunks, plan.new) if plan else (chunked.chunks, chunked.chunks)
+    texts = {h: embedding_text(c.title, c.text) for c, h in chunks}
+    embedder = get_embedder(config.model, config.device, config.backend) if new_rows or live is None else None
+    dimension = embedder.dimension if embedder else int(live["dimension"])
+    manifest = _manifest(config, dimension, articles, len(chunks), corpus_dir)
+    manifest.update(vector_index=spec, store=target, id_limit=plan.limit + len(plan.new) if plan else len(chunks))
+    unchanged = frozenset(a.doc_id for a in articles if previous.hashes.get(a.doc_id) == a.content_hash)
     rows = previous.rows
-    if rows is None or not getattr(backend, "appends", False) or not previous.reusable:
+    terms = read_terms(rows.generation / CHUNKS_DB) if plan is None and previous.reusable and rows is not None else {}
+    generation = Generation(articles, chunks, np.zeros((0, dimension), np.float32), [texts[h] for _, h in chunks], manifest,
+                            unchanged, full, files=files, terms=terms, base=plan.base if plan else None,
+                            ids=plan.ids if plan else None)
+    lexical = _publish_lexical(index_dir, backend, generation, live, config)
+    embedded, matrix = 0, generation.vectors
+    if new_rows:
+        cache = EmbeddingCache(index_dir / CACHE_DB)
+        vectors, embedded = embed_missing(embedder, cache, {h: texts[h] for _, h in new_rows}, config.embed_batch_size, config.progress)
+        matrix = np.stack([vectors[h] for _, h in new_rows])
+    backend.write(index_dir, replace(generation, vectors=matrix, lexical=lexical), config)
+    return embedded
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """An update that keeps the live generation (``base``): its chunks keep their ids, ``new`` ones take ``limit`` on."""
+
+    base: Path
+    chunks: list[tuple[Chunk, str]]
+    ids: tuple[int, ...]
+    new: list[tuple[Chunk, str]]
+    limit: int
+
+
+def _stable_ids(chunked: _Chunked, previous: _Previous, backend: Any, live: dict[str, Any]) -> _Plan | None:
+    """The kept chunks (by id) then the new ones; None when the live generation cannot be kept (another
+    store, an old file without the tables an update patches) or too many of its rows would be dead."""
+    rows = previous.rows
+    if rows is None or not rows.patchable or not getattr(backend, "appends", False) or not (rows.generation / VECTORS).is_file():
         return None
-    order = {doc_id: i for i, doc_id in enumerate(rows.chunks)}
-    old = sorted((pair for pair in chunks if pair[0].doc_id in order), key=lambda p: (order[p[0].doc_id], p[0].ordinal))
-    stored = [r.embed_hash for doc_rows in rows.chunks.values() for r in doc_rows]
-    if len(old) != rows.chunk_count or [h for _, h in old] != stored:
-        return None  # something changed or went: the ids shift, so the vector index is built afresh
-    return old + [pair for pair in chunks if pair[0].doc_id not in order], len(old)
+    limit = int(live.get("id_limit", rows.chunk_count))  # generations before stable ids: ids 0..n-1
+    pairs = list(zip(chunked.chunks, chunked.stored_ids))
+    kept = sorted(((i, pair) for pair, i in pairs if i is not None), key=lambda item: item[0])
+    new = [pair for pair, i in pairs if i is None]
+    if limit - len(kept) > COMPACT_SHARE * (limit + len(new)):
+        return None  # compaction: every file afresh, ids 0..n-1
+    ids = tuple([i for i, _ in kept] + list(range(limit, limit + len(new))))
+    return _Plan(rows.generation, [pair for _, pair in kept] + new, ids, new, limit)
 
 
 def _publish_lexical(index_dir: Path, backend: Any, generation: Generation, live: dict[str, Any] | None, config: Settings) -> Path | None:
@@ -472,5 +527,7 @@ def plan_index(corpus_dir: str | Path | None = None, index_dir: str | Path = "in
     index_dir = Path(index_dir)
     check_index_folder(index_dir)
     folder = _corpus_folder(corpus_dir, index_dir, replace=True)
-    corpus = read_corpus(folder, max_file_mb=config.max_file_mb, readers=file_readers(config.csv_columns))
+    readers = _readers(config, _Previous({}, {}, False, read_live_rows(index_dir)), read_manifest(index_dir))
+    # Quiet: the build that follows names the skipped files, once.
+    corpus = read_corpus(folder, max_file_mb=config.max_file_mb, readers=readers.mapping(), remembered=readers.remembered, quiet=True)
     return _counts(_unique(corpus.articles), read_article_hashes(index_dir))

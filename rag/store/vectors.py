@@ -119,7 +119,9 @@ class HNSWVectors:
         return int(self.index.d)
 
     def search(self, x: np.ndarray, k: int, *, params: faiss.SearchParameters | None = None, **kwargs: Any):
-        if params is not None and params.sel is not None:
+        """A filter (``SearchParameters`` with a selector) scans the stored vectors exactly; HNSW's own
+        parameters (``SearchParametersHNSW``, e.g. skipping removed rows) walk the graph."""
+        if params is not None and params.sel is not None and not isinstance(params, faiss.SearchParametersHNSW):
             return self.storage.search(x, k, params=params, **kwargs)
         return self.index.search(x, k, params=params, **kwargs)
 

@@ -1,8 +1,10 @@
 import json
+import shutil
 
 import pytest
 
 import rag
+from rag.store import generations, writing
 from rag.store import local as store
 from rag.embed.embedding import HashingEmbedder
 from rag.errors import IndexMismatchError, UserError
@@ -71,13 +73,13 @@ def test_crash_at_any_write_step_leaves_previous_index_loadable(tiny_corpus, tmp
     def boom(*args, **kwargs):
         raise OSError(f"simulated crash at {step}")
 
-    real_replace = store.os.replace
+    real_replace = generations.os.replace
     targets = {
-        "faiss": lambda: monkeypatch.setattr(store.faiss, "write_index", boom),
-        "sqlite": lambda: monkeypatch.setattr(store, "_write_sqlite", boom),
-        "manifest": lambda: monkeypatch.setattr(store, "_write_json", boom),
-        "generation": lambda: monkeypatch.setattr(store.os, "replace", lambda a, b: boom() if str(a).endswith(".partial") else real_replace(a, b)),
-        "pointer": lambda: monkeypatch.setattr(store.os, "replace", lambda a, b: boom() if str(b).endswith("CURRENT") else real_replace(a, b)),
+        "faiss": lambda: monkeypatch.setattr(writing.faiss, "write_index", boom),
+        "sqlite": lambda: (monkeypatch.setattr(writing, "_write_sqlite", boom), monkeypatch.setattr(writing, "patch_sqlite", boom)),
+        "manifest": lambda: monkeypatch.setattr(generations, "_write_json", boom),
+        "generation": lambda: monkeypatch.setattr(generations.os, "replace", lambda a, b: boom() if str(a).endswith(".partial") else real_replace(a, b)),
+        "pointer": lambda: monkeypatch.setattr(generations.os, "replace", lambda a, b: boom() if str(b).endswith("CURRENT") else real_replace(a, b)),
     }
     targets[step]()
     with pytest.raises(OSError, match="simulated crash"):
@@ -166,6 +168,42 @@ def test_report_counts_hidden_files(tiny_corpus, tmp_path):
     write_corpus(tiny_corpus, {".git/HEAD.txt": "ref", ".notes.txt": "Notes\n\nSome private notes here.\n"})
     report = build(tiny_corpus, tmp_path / "index")
     assert sorted(report.hidden) == [".git", ".notes.txt"] and "2 hidden not read" in report.summary()
+
+
+def test_report_names_files_of_no_article_type_once(tiny_corpus, tmp_path, caplog):
+    write_corpus(tiny_corpus, {"photo.png": b"\x89PNG\r\n", "LICENSE": "MIT"})
+    report = build(tiny_corpus, tmp_path / "index")
+    assert report.ignored == ["LICENSE", "photo.png"]
+    assert "2 not of an article type (LICENSE, photo.png)" in report.summary()
+    warnings = [r.getMessage() for r in caplog.records if "no article type" in r.getMessage()]
+    assert len(warnings) == 1 and "LICENSE, photo.png" in warnings[0]
+
+
+def test_plan_index_logs_nothing_so_the_build_after_it_warns_once(tiny_corpus, tmp_path, caplog):
+    index = tmp_path / "index"
+    build(tiny_corpus, index)
+    write_corpus(tiny_corpus, {"broken.txt": b"\x00\x01binary"})
+    caplog.clear()
+    assert rag.plan_index(tiny_corpus, index)["unchanged"] == 3
+    build(tiny_corpus, index)
+    skips = [r.getMessage() for r in caplog.records if r.getMessage().startswith("skipping broken.txt")]
+    assert len(skips) == 1, skips
+
+
+def test_a_copy_of_the_indexed_folder_elsewhere_is_the_same_corpus(tiny_corpus, tmp_path):
+    """make chat: index/ built from seeds/, then `rag index corpus` where corpus/ is a copy of seeds/."""
+    index = tmp_path / "index"
+    build(tiny_corpus, index)
+    copy = tmp_path / "copy"
+    shutil.copytree(tiny_corpus, copy)
+    report = build(copy, index)
+    assert report.unchanged == 3 and report.embedded == 0
+    assert rag.index_info(index).corpus_dir == str(copy.resolve())
+    (copy / "harbour.txt").write_text("Another story\n\nNothing like the indexed one.\n")
+    other = tmp_path / "other"
+    shutil.copytree(copy, other)
+    with pytest.raises(UserError, match="--replace"):
+        build(other, index)
 
 
 def test_the_model_is_loaded_before_the_chunking_bar_starts(tiny_corpus, tmp_path, monkeypatch):

@@ -195,3 +195,66 @@ def test_readers_loading_while_builds_switch_generations_always_get_a_whole_inde
         reader.join()
     assert not failures, failures[:3]
     assert len(loads) > 8
+
+
+# An update in its own process whose write steps are slowed down (a pause before and after each), saying
+# when it starts writing: a kill after that lands inside the update's write path, between or in its steps.
+SLOW_UPDATE = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    import faiss
+    import rag, rag.store.writing as writing
+    def slowed(step):
+        def run(*args, **kwargs):
+            time.sleep(0.15)
+            result = step(*args, **kwargs)
+            time.sleep(0.15)
+            return result
+        return run
+    fill = writing._fill_update
+    def marked(*args, **kwargs):
+        Path(sys.argv[3]).write_text("writing")
+        return fill(*args, **kwargs)
+    writing._fill_update = marked
+    writing.patch_sqlite, writing.write_segment = slowed(writing.patch_sqlite), slowed(writing.write_segment)
+    writing.shutil.copyfile, faiss.write_index = slowed(writing.shutil.copyfile), slowed(faiss.write_index)
+    print(rag.build_index(sys.argv[1], sys.argv[2], model="hashing", progress=False).summary())
+    """
+)
+
+
+def test_kill_9_inside_updates_that_keep_the_live_generation_leaves_it_loadable_and_the_next_run_completes(tmp_path):
+    """The update path (stable ids, appended vectors, a patched copy of the SQLite file) killed at random moments of its writing."""
+    corpus = write_corpus(tmp_path / "corpus", {**TINY, **{f"towns/{i}.txt": _story(i, 0) for i in range(300)}})
+    index, marker = tmp_path / "index", tmp_path / "writing"
+    command = [sys.executable, "-m", "rag.cli", "index", str(corpus), "--index", str(index)]
+    subprocess.run(command, env=ENV, check=True, capture_output=True, timeout=120)
+    rng, inside = random.Random(9), 0
+    for round_ in range(1, 7):
+        write_corpus(corpus, {f"towns/{i}.txt": _story(i, round_) for i in rng.sample(range(300), 3)})
+        write_corpus(corpus, {f"new/{round_}.txt": f"Lighthouse {round_}\n\nThe lighthouse number {round_} was relit by keeper Ida Brandt.\n"})
+        (corpus / "towns" / f"{round_}.txt").unlink()
+        marker.unlink(missing_ok=True)
+        build = subprocess.Popen([sys.executable, "-c", SLOW_UPDATE, str(corpus), str(index), str(marker)], env=ENV,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while not marker.exists() and build.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(rng.uniform(0, 1.5))  # the slowed write steps take about 1.2 s
+        inside += build.poll() is None
+        build.send_signal(signal.SIGKILL)
+        build.wait()
+        assistant = rag.Assistant.load(index)  # (not "harbour boats": 300 stories tie with it on "harbour")
+        assert assistant.search("Mayor Ada Quill cut the ribbon", k=1)[0].doc_id == "harbour.txt"
+        assert len(assistant.store) == assistant.store.manifest["chunks"]
+        assistant.close()
+        done = subprocess.run(command, env=ENV, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assistant = rag.Assistant.load(index)
+        assert set(assistant.store.articles()) == {p.relative_to(corpus).as_posix() for p in corpus.rglob("*.txt")}
+        assert assistant.search(f"lighthouse number {round_} relit", k=1)[0].doc_id == f"new/{round_}.txt"
+        assistant.close()
+    print(f"kills inside an update's writing: {inside} of 6")
+    assert inside >= 3, f"only {inside} of 6 kills landed inside an update's writing"
+    assert not list(index.glob("*.partial"))

@@ -1,6 +1,8 @@
 """Updates proportional to the change: what an update recomputes, and that its result is right."""
 
+import os
 import sqlite3
+import time
 from pathlib import Path
 
 import faiss
@@ -10,8 +12,8 @@ import pytest
 import rag
 import rag.store.build as indexing
 import rag.ingest.reading as reading
-import rag.store.local as store
-from rag.store.local import CHUNKS_DB, VECTORS, live_generation
+import rag.store.writing as store
+from rag.store.local import CHUNKS_DB, VECTORS, live_generation, read_manifest
 from tests.conftest import FAST, TINY, write_corpus
 
 MORE = {f"extra/story{n}.txt": f"Story {n} of the town\n\nThe council met on day {n} to discuss the budget for parks. "
@@ -105,17 +107,23 @@ def test_an_update_that_only_adds_appends_vectors_and_equals_a_fresh_build(corpu
     assert top.doc_id == "aa-first.txt" and "ferry" in top.text
 
 
-def test_removing_an_article_builds_the_vector_index_again_and_stays_consistent(corpus, tmp_path, recorded):
+def test_removing_an_article_leaves_a_tombstone_that_no_search_returns(corpus, tmp_path, recorded):
     index = tmp_path / "index"
     rag.build_index(corpus, index, **FAST)
+    before = {r[0]: r for r in _rows(index)}
+    gone = [i for i, r in before.items() if r[1] == "extra/story2.txt"]
     (corpus / "extra" / "story2.txt").unlink()
     seen = recorded()
     report = rag.build_index(corpus, index, **FAST)
     assert report.removed == 1 and seen["parsed"] == [] and seen["chunked"] == [] and seen["terms"] == 0
-    assert seen["vector_builds"] == 1, "ids shift when chunks go: the vector index is built again (from the cache)"
+    assert seen["vector_builds"] == 0, "the vector index is kept: the removed rows become tombstones"
     rows = _rows(index)
-    assert [r[0] for r in rows] == list(range(len(rows))) and len(_vectors(index)) == len(rows)
-    assert all(r[1] != "extra/story2.txt" for r in rows)
+    assert all(before[r[0]] == r for r in rows) and not set(gone) & {r[0] for r in rows}, "the others keep their ids"
+    assert len(_vectors(index)) == len(before), "the dead rows stay in the vector file"
+    assistant = rag.Assistant.load(index, **FAST)
+    vector = assistant.store.vectors_of(gone)  # the removed chunk's own vector: it would rank first
+    assert all(i not in gone for i, _ in assistant.store.dense(vector, k=len(before)))
+    assert all(p.doc_id != "extra/story2.txt" for p in assistant.search("council day 2 budget parks trees", k=20))
 
 
 def test_an_unchanged_rerun_parses_nothing_and_writes_nothing(corpus, tmp_path, recorded):
@@ -151,3 +159,99 @@ def test_new_reading_code_parses_every_file_again(corpus, tmp_path, recorded, mo
     seen = recorded()
     rag.build_index(corpus, index, **FAST)
     assert len(seen["parsed"]) == 8
+    seen = recorded()
+    rag.build_index(corpus, index, **FAST)
+    assert seen["parsed"] == [], "the new reading code's parse is recorded even though no article changed"
+
+
+def _rankings(index: Path, queries: list[str]) -> list[tuple]:
+    """Every query's BM25 and dense rankings as (doc id, ordinal, score): comparable across chunk ids."""
+    assistant = rag.Assistant.load(index, **FAST)
+    store_ = assistant.store
+    names = {r[0]: (r[1], r[2]) for r in _rows(index)}
+    result = []
+    for query in queries:
+        vector = assistant.embedder.encode([query])
+        for ranked in (store_.lexical(query, k=50), store_.dense(vector, k=50)):
+            result.append(sorted((*names[i], round(s, 5)) for i, s in ranked))
+    assistant.close()
+    return result
+
+
+@pytest.mark.parametrize("index_type", ["flat", "hnsw"])
+def test_an_update_that_changes_removes_and_adds_ranks_exactly_as_a_fresh_build(corpus, tmp_path, recorded, index_type):
+    index, fresh = tmp_path / "index", tmp_path / "fresh"
+    settings = {**FAST, "index_type": index_type}
+    rag.build_index(corpus, index, **settings)
+    (corpus / "bakery.txt").write_text(TINY["bakery.txt"] + "\n\nThe bakery will open a second shop in Hightown next spring.\n")
+    (corpus / "extra" / "story2.txt").unlink()
+    write_corpus(corpus, {"ferry.txt": "Ferry returns\n\nThe island ferry returned to service after repairs costing 3 million.\n"})
+    seen = recorded()
+    report = rag.build_index(corpus, index, **settings)
+    assert (report.added, report.updated, report.removed) == (1, 1, 1) and seen["vector_builds"] == 0
+    assert read_manifest(index)["vector_index"]["kind"] == index_type
+    rag.build_index(corpus, fresh, **settings)
+    queries = ["second bakery shop in Hightown", "island ferry repairs", "council budget for parks", "harbour boats jobs"]
+    assert _rankings(index, queries) == _rankings(fresh, queries), "same passages, same BM25 and cosine scores"
+    ids = [r[0] for r in _rows(index)]
+    assert ids != list(range(len(ids))), "the update kept ids (with gaps), the fresh build numbered 0..n-1"
+
+
+def test_removing_a_fifth_of_the_rows_compacts_the_index_to_ids_0_to_n(corpus, tmp_path, recorded):
+    index = tmp_path / "index"
+    rag.build_index(corpus, index, **FAST)
+    for n in range(3):
+        (corpus / "extra" / f"story{n}.txt").unlink()
+    seen = recorded()
+    rag.build_index(corpus, index, **FAST)
+    rows = _rows(index)
+    assert seen["vector_builds"] == 1, "too many tombstones: every file is written afresh"
+    assert [r[0] for r in rows] == list(range(len(rows))) and len(_vectors(index)) == len(rows)
+    assert read_manifest(index)["id_limit"] == len(rows)
+
+
+def _age(corpus: Path, seconds: float = 3600) -> None:
+    """Sets every file's time an hour back: outside the racy window, so builds record it."""
+    past = time.time() - seconds
+    for path in corpus.rglob("*.txt"):
+        os.utime(path, (past, past))
+
+
+def test_files_whose_size_and_time_are_recorded_are_not_read_again(corpus, tmp_path, monkeypatch):
+    index = tmp_path / "index"
+    _age(corpus)
+    rag.build_index(corpus, index, **FAST)
+    read = []
+    real = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda self: read.append(self.name) or real(self))
+    (corpus / "bakery.txt").write_text(TINY["bakery.txt"] + "\n\nA second shop opens in Hightown.\n")
+    report = rag.build_index(corpus, index, **FAST)
+    assert report.updated == 1 and read == ["bakery.txt"], "only the file whose size or time changed is read"
+
+
+def test_a_touched_file_is_hashed_once_then_trusted_by_its_new_time(corpus, tmp_path, monkeypatch):
+    index = tmp_path / "index"
+    _age(corpus)
+    rag.build_index(corpus, index, **FAST)
+    _age(corpus, seconds=1800)  # new times, the same bytes
+    live = live_generation(index)
+    read = []
+    real = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda self: read.append(self.name) or real(self))
+    assert rag.build_index(corpus, index, **FAST).unchanged == 8 and len(read) == 8
+    assert live_generation(index) != live, "the new times are recorded (a generation that reuses every other file)"
+    read.clear()
+    rag.build_index(corpus, index, **FAST)
+    assert read == [], "then trusted: nothing read"
+
+
+def test_an_unchanged_rerun_loads_no_model_and_writes_nothing(corpus, tmp_path, monkeypatch):
+    index = tmp_path / "index"
+    _age(corpus)
+    rag.build_index(corpus, index, **FAST)
+    rag.build_index(corpus, index, **FAST)  # records nothing new: times were recorded by the first build
+    live = live_generation(index)
+    monkeypatch.setattr(indexing, "get_embedder", lambda *a, **k: pytest.fail("an unchanged re-run loaded the embedder"))
+    monkeypatch.setattr(indexing, "load_encoding", lambda *a, **k: pytest.fail("an unchanged re-run loaded the tokenizer"))
+    report = rag.build_index(corpus, index, **FAST)
+    assert report.unchanged == 8 and live_generation(index) == live
