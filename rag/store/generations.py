@@ -14,8 +14,11 @@ from typing import Any, Callable
 
 from rag.errors import IndexMismatchError, UserError
 
-# 2: BM25 stored beside the vectors.
-FORMAT_VERSION = 2
+# 2: BM25 stored beside the vectors (bm25s). 3: BM25 in segments (lexical/), chunk ids stable
+# across updates, tombstoned vectors. This rag writes 3 and still reads 2 (updated, it becomes 3);
+# a rag that reads only 2 refuses a 3 with the rebuild hint instead of failing on missing files.
+FORMAT_VERSION = 3
+READABLE_FORMATS = (2, 3)
 # A reader racing a build may find its generation gone between reading CURRENT and the files.
 OPEN_ATTEMPTS = 5
 CURRENT = "CURRENT"
@@ -114,10 +117,10 @@ def pending_vectors(manifest: dict[str, Any] | None) -> bool:
 def check_manifest(manifest: dict[str, Any], index_dir: Path, expected: dict[str, Any] | None) -> None:
     """Refuse an index of a newer format, or one built with other settings than ``expected``."""
     version = manifest.get("format_version")
-    if not isinstance(version, int) or version != FORMAT_VERSION:
+    if not isinstance(version, int) or version not in READABLE_FORMATS:
         age = "a newer" if isinstance(version, int) and version > FORMAT_VERSION else "an older"
         raise IndexMismatchError(
-            f"index {index_dir} has {age} format ({version}; this rag reads {FORMAT_VERSION}); {rebuild_hint(index_dir, manifest)}"
+            f"index {index_dir} has {age} format ({version}; this rag reads {', '.join(map(str, READABLE_FORMATS))}); {rebuild_hint(index_dir, manifest)}"
         )
     built = manifest.get("settings", {})
     differing = {k: (built.get(k), v) for k, v in (expected or {}).items() if built.get(k) != v}

@@ -59,6 +59,19 @@ def test_loading_with_other_settings_or_newer_format_says_how_to_rebuild(tiny_co
         rag.Assistant.load(index)
 
 
+def test_an_index_of_the_previous_format_loads_and_an_update_writes_the_current_one(tiny_corpus, tmp_path):
+    """Format 2 (bm25s beside the vectors) is still read; its first update converts it."""
+    index = tmp_path / "index"
+    build(tiny_corpus, index)
+    manifest_path = index / (index / "CURRENT").read_text() / "manifest.json"
+    manifest_path.write_text(json.dumps({**json.loads(manifest_path.read_text()), "format_version": 2}))
+    assert rag.Assistant.load(index).search("library refit", k=3)
+    (tiny_corpus / "new.txt").write_text("Library refit\n\nThe town library reopens on Monday after a "
+                                         "refit that added a reading room and a cafe.", encoding="utf-8")
+    assert build(tiny_corpus, index).added == 1
+    assert store.read_manifest(index)["format_version"] == store.FORMAT_VERSION == 3
+
+
 def test_missing_index_is_a_user_error(tmp_path):
     with pytest.raises(UserError, match="no index found"):
         rag.Assistant.load(tmp_path / "none")
