@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from rag.text.terms import STOPWORDS
+
 # Not NORP: "Who led the talks?" is not answered by "American" or "Iranian".
 PERSON_OR_ORG = frozenset({"PERSON", "ORG"})
 PLACE = frozenset({"GPE", "LOC", "FAC"})
@@ -27,12 +29,19 @@ NOUN_KINDS = {
                     "witness", "director", "producer", "insider", "candidate", "analyst", "economist", "diplomat",
                     "officer", "secretary", "governor", "judge", "actress", "striker", "driver", "boss",
                     "founder", "owner", "partner", "buyer", "bidder", "rival", "regulator", "institute",
+                    "member", "mp", "editor", "presenter", "banker", "psychologist", "athlete", "sprinter", "runner",
+                    "blogger", "writer", "journalist", "reporter", "lawyer", "doctor", "scientist", "professor",
+                    "ambassador", "envoy", "commander", "premier", "king", "queen", "prince", "chancellor", "mayor",
+                    "senator", "politician", "businessman", "tycoon", "investor", "shareholder", "legend", "star",
+                    "manufacturer", "maker", "supplier", "retailer", "referee", "captain", "winner", "champion",
+                    "opponent", "musician", "band", "artist", "designer", "engineer", "expert", "spokeswoman",
                     "subsidiary", "consortium", "fund", "broker", "brokerage", "utility",
                     "company", "companies", "firm", "bank", "group", "organisation", "organization", "party", "team",
                     "club", "agency", "union", "airline", "carrier", "network", "broadcaster", "newspaper", "body"),
     PLACE: ("country", "countries", "city", "cities", "town", "region", "state", "province", "nation", "capital",
             "place", "venue", "port", "island", "continent", "stadium", "part", "area", "county", "constituency",
-            "village", "district", "location"),
+            "village", "district", "location", "station", "centre", "center", "hospital", "prison", "airport",
+            "base", "site", "street", "river", "mountain", "lake", "sea", "suburb"),
     WORK: ("film", "movie", "opera", "song", "single", "album", "book", "novel", "programme",
            "program", "series", "tune", "musical", "award", "prize", "tournament", "championship"),
     PRODUCT: ("car", "console", "device", "technology", "product", "brand", "phone", "drug", "software",
@@ -42,16 +51,76 @@ NOUN_KINDS = {
              "cost", "value", "share"),
 }
 _NOUN_LOOKUP = {noun: kind for kind, nouns in NOUN_KINDS.items() for noun in nouns}
-# "What was the share price?" asks for the price; "What did the company say?" not for the company.
-WHICH_NOUN = re.compile(r"\b(?:which|what)((?:\s+(?!(?:did|does|do)\b)[\w-]+){1,3})", re.I)
+# The words after "which"/"what": their noun phrase names the kind.
+WHICH_NOUN = re.compile(r"\b(?:which|what)((?:\s+[\w'’-]+){1,6})", re.I)
+# Words before the noun phrase: "What was the share price?" asks for the price.
+LEADING = frozenset({"was", "is", "are", "were", "the", "a", "an", "his", "her", "its", "their", "other"})
+# A noun phrase ends at a function word: "What did the company say?" does not ask for the company,
+# nor "What happened to the firm?" for the firm.
+NOUN_PHRASE_WORDS = 4
+# "Who is the chairman of Segas?" asks for a person by the same noun.
+WHO_IS = re.compile(r"\bwho\s+(?:is|was|are|were)((?:\s+[\w'’-]+){1,6})", re.I)
+PLURAL = ((r"ies$", "y"), (r"(ch|sh|ss|x)es$", r"\1"), (r"s$", ""))
+
+
+def noun_kind(word: str) -> frozenset[str] | None:
+    """The kind a noun names, singular or plural ("banks", "actresses", "cities"), or None.
+
+    >>> noun_kind("Banks") == noun_kind("bank")
+    True
+    """
+    word = word.lower().split("-")[-1]  # "ex-radio presenter", "co-founder"
+    if word in _NOUN_LOOKUP:
+        return _NOUN_LOOKUP[word]
+    for pattern, singular in PLURAL:
+        if re.search(pattern, word):
+            return _NOUN_LOOKUP.get(re.sub(pattern, singular, word))
+    return None
 RULES = (
     (re.compile(r"\bhow (?:many|much)\b", re.I), AMOUNT),
     (re.compile(r"\bhow (?:long|old)\b", re.I), DURATION),
     (re.compile(r"\bhow (?:far|big|large|high|fast|heavy|tall)\b", re.I), AMOUNT),
     (re.compile(r"\bwhen\b", re.I), WHEN),
     (re.compile(r"\bwhere\b", re.I), WHERE),
-    (re.compile(r"^\W*(?:\w+\W+){0,3}?(?:who|whom|whose)\b", re.I), PERSON_OR_ORG),
+    # "And who...?", "To whom...?"; not the relative "who" of "The engineer who sued ... in which city?".
+    (re.compile(r"^\W*(?!(?:the|a|an)\b)(?:\w+\W+){0,3}?(?:who|whom|whose)\b", re.I), PERSON_OR_ORG),
 )
+
+
+def asked_noun(question: str) -> str:
+    """The head noun of the question's "which/what" phrase that names the asked-for kind, or "".
+
+    >>> asked_noun("Which Manchester United commercial director was voted off?")
+    'director'
+    """
+    for match in [*WHICH_NOUN.finditer(question), *WHO_IS.finditer(question)]:
+        words = _noun_phrase(match.group(1).split())
+        named = [w for w in words if noun_kind(w) is not None]
+        if named:
+            return named[-1]
+    return ""
+
+
+def _noun_phrase(words: list[str]) -> list[str]:
+    while words and words[0].lower() in LEADING:
+        words = words[1:]
+    phrase = []
+    for word in words[:NOUN_PHRASE_WORDS]:
+        if word.lower() in STOPWORDS:
+            break
+        phrase.append(word)
+    return phrase
+
+
+def noun_phrase_kind(words: list[str]) -> frozenset[str] | None:
+    """The kind named by the noun phrase that opens ``words`` (the words after "which"/"what"):
+    its last word that names one, the head noun ("which Manchester United commercial director").
+
+    >>> sorted(noun_phrase_kind("London police station were they held".split()))
+    ['FAC', 'GPE', 'LOC']
+    """
+    kinds = [k for k in map(noun_kind, _noun_phrase(words)) if k is not None]
+    return kinds[-1] if kinds else None
 
 
 def expected_kinds(question: str) -> frozenset[str] | None:
@@ -65,7 +134,7 @@ def expected_kinds(question: str) -> frozenset[str] | None:
     # The earliest question word decides: "Which opera was he rehearsing when...?" asks for the opera.
     found = [(m.end(), kinds) for asks, kinds in RULES for m in [asks.search(question)] if m]
     for match in WHICH_NOUN.finditer(question):
-        kind = next((_NOUN_LOOKUP[w.lower()] for w in match.group(1).split() if w.lower() in _NOUN_LOOKUP), None)
+        kind = noun_phrase_kind(match.group(1).split())
         if kind is not None:
             found.append((match.start(1), kind))
             break

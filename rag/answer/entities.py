@@ -73,11 +73,13 @@ LEGAL_FORMS = frozenset({"inc", "co", "corp", "ltd", "plc", "llc", "ag", "sa", "
 
 def named_in(entity: Entity, question: str) -> bool:
     """Does the question already name this entity? ("NATO" in "Who led the NATO delegation?",
-    "Noranda Inc" in "Which Noranda spokesman...?")."""
+    "Noranda Inc" in "Which Noranda spokesman...?"; a person by any part of the name)."""
     terms = [t for t in content_terms(entity.text) if t not in LEGAL_FORMS] or content_terms(entity.text)
     if not terms:
         return entity.text.lower() in question.lower()
     asked = set(content_terms(question))
+    if entity.label == "PERSON":  # "Kenteris" names "Kostas Kenteris"
+        return any(t in asked for t in terms)
     return all(t in asked for t in terms)
 
 
