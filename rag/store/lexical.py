@@ -25,6 +25,8 @@ from rag.text.terms import content_terms
 LEXICAL_DIR = "lexical"
 # A chunk with no content terms still counts (length 1), as bm25s's placeholder token made it.
 EMPTY = "\u2400"
+# A segment's arrays on disk (raw little-endian files, name.bin) and their types.
+ARRAYS = {"indptr": "<i8", "ids": "<i8", "counts": "<f4", "chunk_ids": "<i8", "lengths": "<f4"}
 
 
 @dataclass(frozen=True)
@@ -58,12 +60,15 @@ class Segment:
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True)
         (folder / "terms.json").write_text(json.dumps(list(self.terms)), encoding="utf-8")
-        for name in ("indptr", "ids", "counts", "chunk_ids", "lengths"):
-            np.save(folder / f"{name}.npy", getattr(self, name), allow_pickle=False)
+        for name, dtype in ARRAYS.items():
+            np.ascontiguousarray(getattr(self, name), dtype=dtype).tofile(folder / f"{name}.bin")
 
     @classmethod
     def load(cls, folder: Path) -> "Segment":
-        arrays = [np.load(folder / f"{name}.npy", allow_pickle=False) for name in ("indptr", "ids", "counts", "chunk_ids", "lengths")]
+        # Raw arrays, not .npy: np.load parses each header with ast.literal_eval, and CPython 3.11's
+        # AST conversion is not safe across threads ("AST constructor recursion depth mismatch",
+        # seen with two readers loading while builds switched generations).
+        arrays = [np.fromfile(folder / f"{name}.bin", dtype=dtype) for name, dtype in ARRAYS.items()]
         return cls(tuple(json.loads((folder / "terms.json").read_text(encoding="utf-8"))), *arrays)
 
 

@@ -69,3 +69,19 @@ def test_ties_come_in_the_order_bm25s_gave_them(tmp_path, k):
     index = LexicalIndex(tmp_path / "lexical", np.arange(len(texts)))
     model = _bm25s(texts, tmp_path, "bm25s")
     assert [i for i, _ in index.search("harbour", k)] == [i for i, _ in bm25_search(model, len(texts), "harbour", k)]
+
+
+def test_loading_segments_parses_no_python_source(tmp_path, monkeypatch):
+    """np.load reads .npy headers with ast.literal_eval, and CPython 3.11's AST conversion is not
+    thread-safe: two readers loading while builds switched generations failed with "AST constructor
+    recursion depth mismatch". Segments are raw arrays, so loading one never reaches ast."""
+    import ast
+
+    write_segment(tmp_path / "lexical", list(range(len(TEXTS))), [content_terms(t) for t in TEXTS], 1)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("ast.literal_eval called while loading a segment")
+
+    monkeypatch.setattr(ast, "literal_eval", refuse)
+    index = LexicalIndex(tmp_path / "lexical", np.arange(len(TEXTS)))
+    assert index.search("harbour boats", 1)[0][0] in (0, 3)
