@@ -98,6 +98,8 @@ class HashingEmbedder:
     name = "hashing"
     dimension = 256
     max_tokens = None
+    # A text's vector does not depend on the texts embedded with it (see RememberedVectors).
+    batch_independent = True
 
     def count_tokens(self, text: str) -> int:
         return len(text.split())
@@ -117,8 +119,10 @@ class RememberedVectors:
 
     At question time the same texts come back: the question itself (embedded to search, then
     again to score sentences), and the sentences of passages an earlier question found (a
-    follow-up in a chat). On ONNX int8 each text is embedded alone, so a remembered vector is
-    the one a new run would give. ~1.7 KB a text: 2,048 texts cost ~3.5 MB.
+    follow-up in a chat). Only an embedder whose ``batch_independent`` is true is remembered (ONNX
+    int8 embeds each text alone, so a remembered vector is the one a new run would give); a batched
+    one (torch: padding moves a vector slightly) passes every call through, so an answer never
+    depends on which questions came before it. ~1.7 KB a text: 2,048 texts cost ~3.5 MB.
 
     >>> embedder = RememberedVectors(get_embedder("hashing"))
     """
@@ -126,7 +130,7 @@ class RememberedVectors:
     def __init__(self, embedder: Embedder, size: int = 2048) -> None:
         self.embedder = embedder
         self.name, self.dimension, self.max_tokens = embedder.name, embedder.dimension, embedder.max_tokens
-        self.size = size
+        self.size = size if getattr(embedder, "batch_independent", False) else 0
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -139,6 +143,8 @@ class RememberedVectors:
             self._vectors.clear()
 
     def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        if not self.size:
+            return self.embedder.encode(texts, batch_size=batch_size)
         known = self._recall(texts)
         missing = [t for t in dict.fromkeys(texts) if t not in known]
         if missing:

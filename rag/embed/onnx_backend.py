@@ -241,6 +241,8 @@ class OnnxEmbedder:
         # The backend is part of the name, so the embedding cache never mixes torch and ONNX vectors.
         self.name = f"{name}+{backend}"
         self.backend = backend
+        # int8 embeds one text at a time (encode), so a text's vector does not depend on its batch.
+        self.batch_independent = backend == "onnx-int8"
         self.path = export(model_dir, cache_root) / VARIANTS[backend]
         self._providers = ["CUDAExecutionProvider", "CPUExecutionProvider"] if backend == "onnx-cuda" else ["CPUExecutionProvider"]
         self._session = self._open_session(self.path, threads, self._providers)

@@ -58,3 +58,16 @@ def test_an_answer_embeds_its_question_once(tiny_corpus, tmp_path, monkeypatch):
     assistant.ask(question)
     assert inner.seen.count(question) == 1, "searching and scoring sentences share its vector"
     assert len(inner.seen) > 1, "the passages' sentences were embedded too"
+
+
+def test_a_batched_embedder_is_not_remembered():
+    """torch's vectors move slightly with their batch's padding: remembering them would make an
+    answer depend on the questions asked before it."""
+    class Batched(Counting):
+        batch_independent = False
+
+    inner = Batched()
+    embedder = RememberedVectors(inner)
+    embedder.encode(["harbour", "bread"])
+    embedder.encode(["bread"])
+    assert inner.seen == ["harbour", "bread", "bread"]
