@@ -137,11 +137,6 @@ def closeness(entity: Entity, sentence: str, question: str) -> float:
     return 1.0 / (1 + min(len(WORD.findall(gap)) for gap in gaps))
 
 
-def _nearest(entities: list[Entity], sentence: str, question: str) -> Entity:
-    """The entity closest to where the sentence uses the question's words (first one on ties)."""
-    return max(entities, key=lambda e: closeness(e, sentence, question))
-
-
 @dataclass(frozen=True)
 class AnswerSpan:
     """Where the asked-for thing is: the index of its sentence among the ranked ones, and the entity."""
@@ -164,8 +159,8 @@ def find_answer(question: str, ranked: list["Candidate"], window: int | None = N
     for i, c in enumerate(ranked[:window]):
         held = answer_entities(c.text, kinds, question)
         if held:
-            entity = _nearest(held, c.text, question)
-            found.append((c.relevance + PROXIMITY_WEIGHT * closeness(entity, c.text, question), AnswerSpan(i, entity)))
+            near, entity = max(((closeness(e, c.text, question), e) for e in held), key=lambda pair: pair[0])
+            found.append((c.relevance + PROXIMITY_WEIGHT * near, AnswerSpan(i, entity)))
     if not found:
         return None
     if LATEST.search(question):
