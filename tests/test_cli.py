@@ -144,3 +144,17 @@ def test_as_of_reads_relative_time_on_that_day_and_bad_dates_exit_2(tmp_path):
     assert json.loads(out.stdout)["citations"][0]["date"] == "1987-04-09"
     bad = rag_cmd("search", "bank rate", "--index", str(tmp_path / "ix"), "--as-of", "soon")
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "not a date" in bad.stderr
+
+
+@pytest.mark.parametrize("lost", ["lexical/*/counts.bin", "vectors.faiss", "chunks.sqlite"])
+def test_a_damaged_index_is_a_one_line_error_and_a_rerun_repairs_it(built, tiny_corpus, lost):
+    generation = built / (built / "CURRENT").read_text().strip()
+    next(generation.glob(lost)).unlink()
+    asked = rag_cmd("ask", "Who owns the bakery?", "--index", str(built))
+    assert asked.returncode == 2 and "damaged" in asked.stderr and "rag index" in asked.stderr
+    assert "Traceback" not in asked.stderr and len(asked.stderr.strip().splitlines()) == 1
+    rerun = rag_cmd("index", str(tiny_corpus), "--index", str(built))
+    assert rerun.returncode == 0, rerun.stderr
+    assert "added 3" in rerun.stdout  # rebuilt, not "unchanged" over the damage
+    search = rag_cmd("search", "rye bread prize", "--json", "--index", str(built))
+    assert search.returncode == 0 and json.loads(search.stdout)[0]["doc_id"] == "bakery.txt"

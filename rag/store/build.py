@@ -30,7 +30,9 @@ from rag.ingest.reading import Corpus, read_corpus
 from rag.schema import Article, Chunk, IndexFiles, IndexInfo, IndexReport
 from rag.text.sentences import get_splitter
 from rag.settings import Settings, resolve
+from rag.store.bm25 import BM25_DIR
 from rag.store.chunks_db import read_terms
+from rag.store.lexical import LEXICAL_DIR, missing_files
 from rag.store.writing import COMPACT_SHARE
 from rag.store.local import (
     CACHE_DB,
@@ -76,6 +78,10 @@ def _previous(index_dir: Path, settings: Settings, target: dict[str, Any]) -> _P
     try:
         if manifest["store"].get("name") == "local":  # from its SQLite file alone: no vectors or BM25 loaded
             rows = read_live_rows(index_dir)
+            missing = _missing(rows.generation, manifest) if rows is not None else []
+            if missing:  # its SQLite file alone would call every article unchanged and keep the damage
+                log.warning("rebuilding the damaged index in %s (missing: %s)", index_dir, ", ".join(missing))
+                return _Previous({}, {}, False)
             if rows is not None:
                 hashes = {doc_id: a.content_hash for doc_id, a in rows.articles.items()}
                 return _Previous(hashes, rows.chunks if reusable else {}, reusable, rows)
@@ -88,6 +94,14 @@ def _previous(index_dir: Path, settings: Settings, target: dict[str, Any]) -> _P
         return _Previous(hashes, store.stored_chunks() if reusable else {}, reusable)
     finally:
         store.close()
+
+
+def _missing(generation: Path, manifest: dict[str, Any]) -> list[str]:
+    """The files a local generation needs and lacks: its vectors (unless pending) and its BM25 files."""
+    missing = [] if pending_vectors(manifest) or (generation / VECTORS).is_file() else [VECTORS]
+    if (generation / BM25_DIR).is_dir():  # a format-2 generation: one bm25s model
+        return missing
+    return missing + missing_files(generation / LEXICAL_DIR)
 
 
 def _readers(config: Settings, previous: _Previous, manifest: dict[str, Any] | None) -> RememberingReaders:

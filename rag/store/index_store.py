@@ -19,10 +19,16 @@ from rag.store.lexical import LEXICAL_DIR, LexicalIndex
 from rag.store.chunks_db import StoredChunk, _connect_readonly
 from rag.store.generations import (
     CHUNKS_DB, OPEN_ATTEMPTS, VECTORS, _generation_path, _live, _with_store, check_index_folder, check_manifest,
-    pending_vectors,
+    pending_vectors, rebuild_hint,
 )
 from rag.store.protocol import Filter, Ranked
 from rag.store.vectors import HNSWVectors, one_thread, read_vector_index
+
+def _first_line(exc: BaseException) -> str:
+    """An exception's message on one line (FAISS's RuntimeErrors carry a multi-line C++ trace)."""
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
 
 class IndexStore:
     """The local store, read side: one generation's FAISS vectors, bm25s model and SQLite texts."""
@@ -72,9 +78,12 @@ class IndexStore:
             check_manifest(manifest, index_dir, expected)
             try:
                 return cls(index_dir, generation, manifest)
-            except (FileNotFoundError, RuntimeError, sqlite3.OperationalError):
+            except (OSError, RuntimeError, ValueError, sqlite3.DatabaseError) as exc:
                 if _generation_path(index_dir) == generation or attempt == OPEN_ATTEMPTS - 1:
-                    raise  # not a generation switch: a damaged index
+                    # not a generation switch: a file of the live generation is missing or unreadable
+                    raise UserError(
+                        f"the index in {index_dir} is damaged ({_first_line(exc)}); {rebuild_hint(index_dir, manifest)}"
+                    ) from exc
                 time.sleep(0.05)  # a build replaced it while we read it: open the new one
         raise AssertionError("unreachable")
 

@@ -77,6 +77,14 @@ def segment_names(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.is_dir() and p.name.startswith("seg-"))
 
 
+def missing_files(folder: Path) -> list[str]:
+    """The files a lexical index in ``folder`` lacks (paths starting with its name); empty when it is whole."""
+    if not folder.is_dir():
+        return [folder.name]
+    needed = ["terms.json", *(f"{name}.bin" for name in ARRAYS)]
+    return [f"{folder.name}/{name}/{file}" for name in segment_names(folder) for file in needed if not (folder / name / file).is_file()]
+
+
 def write_segment(folder: Path, chunk_ids: list[int], terms: list[list[str]], number: int) -> None:
     """Save a segment of these chunks as ``folder/seg-NNNNNN``."""
     Segment.build(chunk_ids, terms).save(folder / f"seg-{number:06d}")
