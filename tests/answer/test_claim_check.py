@@ -38,6 +38,25 @@ def test_missing_entities(entities, text, missing):
     assert missing_entities(entities, text) == missing
 
 
+@pytest.mark.parametrize(("entities", "text", "missing"), [
+    (["6 billion dollars", "4.7 million tonnes"], "It paid $6bn for 4.7 mln tonnes.", []),  # an amount at its value
+    (["nearly 20", "52 dollars"], "20 ships sold at 52 dlrs.", []),
+    (["6 million dollars", "7 billion dollars"], "It paid $6bn.", ["6 million dollars", "7 billion dollars"]),
+    (["Wisconsin"], "its plant in Kenosha, Wis., and its Jeep plant", []),  # a shortening inside the sentence
+    (["Geneva"], "said Gen. Smith. The talks", ["Geneva"]),
+])
+def test_amounts_and_shortenings_are_found_as_the_news_writes_them(entities, text, missing):
+    assert missing_entities(entities, text) == missing
+
+
+def test_a_full_name_is_found_by_its_last_word_when_the_article_writes_it_in_full():
+    quote = "Mr Weingarten has suggested that Mr Sullivan is lying."
+    article = "Mr Ebbers' lawyer Reid Weingarten asked Mr Sullivan a question. " + quote
+    assert missing_entities(["Reid Weingarten"], quote, article) == []
+    assert missing_entities(["Reid Weingarten"], quote) == ["Reid Weingarten"]  # no article: the quote alone
+    assert missing_entities(["Scott Weingarten"], quote, article) == ["Scott Weingarten"]  # not the article's name
+
+
 SEED = Path(__file__).resolve().parents[2] / "seeds" / "004_9a3b49fdb12dc444.txt"
 
 
@@ -163,3 +182,13 @@ def test_a_name_the_sentence_leaves_to_its_articles_title_is_supported():
     swapped = Claim("Edu's deal with Chelsea expires next summer.", [1])
     supports = composer.support([honest, swapped], composer.windows(passages))
     assert 1 in supports[0] and supports[1] == {}
+
+
+def test_a_close_paraphrase_of_one_sentence_is_supported_and_an_invented_number_in_it_is_not():
+    text = "Shareholders lost about $180bn in WorldCom's collapse, 20,000 workers lost their jobs and the company went bankrupt."
+    passages = [Passage(0, "worldcom.txt", "Ebbers denies WorldCom fraud", text, 0, len(text), 1.0)]
+    composer = _composer(tagged_entities)
+    paraphrase = Claim("WorldCom's collapse wiped out roughly $180bn of shareholder value and cost some 20,000 employees their jobs.", [1])
+    invented = Claim("WorldCom's collapse wiped out roughly $180bn of shareholder value and cost some 30,000 employees their jobs.", [1])
+    supported = composer.support([paraphrase, invented], composer.windows(passages))
+    assert 1 in supported[0] and supported[1] == {}
