@@ -10,9 +10,13 @@ run of unmatched words. Real MiniLM, no LLM server needed.
 
 ``eval/llm_claims_heldout.jsonl`` holds 39 claims written after the check was calibrated, over
 BBC and Reuters articles (``"corpus"``; read from ``../shared/corpora``): the held-out figures.
+``_heldout2`` (50) and ``_heldout3`` (40) were written on 2026-12-03 by a writer who read no code
+of the checker; the paraphrase mechanisms of that day were fitted on ``_heldout2``, so
+``_heldout3`` is the out-of-sample set.
 
     python scripts/measure_llm_support.py [--set eval/llm_claims.jsonl] [--json OUT.json]
     python scripts/measure_llm_support.py --set eval/llm_claims_heldout.jsonl
+    python scripts/measure_llm_support.py --set eval/llm_claims_heldout3.jsonl
 """
 
 from __future__ import annotations
