@@ -34,7 +34,8 @@ MIN_COSINE = 0.5
 # A paraphrase shares fewer words ("Shareholders lost about $180bn" for "wiped out roughly $180bn
 # of shareholder value") but stays close in meaning: one sentence this close in cosine needs only
 # this overlap. Fitted on eval/llm_claims.jsonl, _heldout and _heldout2 (no invented or spliced
-# claim passed with it there); reported on eval/llm_claims_heldout3.jsonl, written blind to it.
+# claim passed with it there); on eval/llm_claims_heldout3.jsonl, written blind to it, it
+# recovered no honest claim and let none of the bad ones pass.
 CLOSE_COSINE = 0.75
 CLOSE_OVERLAP = 0.5
 # An invented clause inside a sentence that otherwise matches ("... met with the NATO General and
