@@ -191,30 +191,41 @@ class ExtractiveComposer:
     """Quotes the most relevant sentences verbatim and cites each one."""
 
     def __init__(self, embedder: Embedder, splitter: SentenceSplitter, *, max_quotes: int = 3,
-                 quote_ratio: float = 0.8, min_relevance: float = 0.2) -> None:
+                 quote_ratio: float = 0.8, min_relevance: float = 0.2, max_sentences: int = 15) -> None:
         """Quotes at most ``max_quotes`` sentences, runners-up only within ``quote_ratio`` of the best
-        one's relevance; abstains when no sentence reaches ``min_relevance``."""
+        one's relevance; abstains when no sentence reaches ``min_relevance``. Embeds at most
+        ``max_sentences`` candidate sentences (0: all), those with the most evidence besides their
+        own vector (``evidence``): embedding them is most of an answer's time."""
         self.embedder = embedder
         self.splitter = splitter
         self.max_quotes = max_quotes
         self.quote_ratio = quote_ratio
         self.min_relevance = min_relevance
+        self.max_sentences = max_sentences
+
+    def evidence(self, question: str, found: list[Candidate]) -> list[float]:
+        """Each candidate's relevance but for its own similarity to the question: its passage's
+        similarity, the question's term weight it holds and whether it holds the asked-for kind."""
+        weights = term_weights(question, [c.text for c in found])
+        return [
+            PASSAGE_WEIGHT * passage_similarity(c.passage)
+            + TERMS_WEIGHT * weighted_overlap(weights, c.text)
+            + TYPE_WEIGHT * expected_answer_present(question, c.text)
+            for c in found
+        ]
 
     def score(self, question: str, found: list[Candidate]) -> tuple[list[Candidate], np.ndarray]:
-        """Candidates with relevance filled in, best first, and their vectors."""
+        """Candidates with relevance filled in, best first, and their vectors (only the
+        ``max_sentences`` with the most ``evidence`` when that is set)."""
+        evidence = self.evidence(question, found)
+        if 0 < self.max_sentences < len(found):
+            kept = sorted(np.argsort([-e for e in evidence], kind="stable")[: self.max_sentences])
+            found, evidence = [found[i] for i in kept], [evidence[i] for i in kept]
         vectors = self.embedder.encode([question] + [c.text for c in found])
         similarity = vectors[1:] @ vectors[0]
-        weights = term_weights(question, [c.text for c in found])
         scored = [
-            Candidate(
-                c.passage, c.start, c.end, c.text,
-                SENTENCE_WEIGHT * float(sim)
-                + PASSAGE_WEIGHT * passage_similarity(c.passage)
-                + TERMS_WEIGHT * weighted_overlap(weights, c.text)
-                + TYPE_WEIGHT * expected_answer_present(question, c.text),
-                float(sim),
-            )
-            for c, sim in zip(found, similarity)
+            Candidate(c.passage, c.start, c.end, c.text, SENTENCE_WEIGHT * float(sim) + rest, float(sim))
+            for c, sim, rest in zip(found, similarity, evidence)
         ]
         order = np.argsort([-c.relevance for c in scored], kind="stable")
         return [scored[i] for i in order], vectors[1:][order]

@@ -17,7 +17,7 @@ from rag.text.sentences import SentenceSplitter
 def _extractive(embedder: Embedder, splitter: SentenceSplitter, settings: Settings,
                 env: Mapping[str, str] | None = None) -> ExtractiveComposer:
     return ExtractiveComposer(embedder, splitter, max_quotes=settings.max_quotes, quote_ratio=settings.quote_ratio,
-                              min_relevance=settings.min_relevance)
+                              min_relevance=settings.min_relevance, max_sentences=settings.max_sentences)
 
 
 def _llm(embedder: Embedder, splitter: SentenceSplitter, settings: Settings, env: Mapping[str, str] | None = None,

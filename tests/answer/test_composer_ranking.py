@@ -96,3 +96,28 @@ def test_a_second_article_holding_the_question_s_other_part_is_quoted():
     assert [c.passage.doc_id for c in one] == ["suit.txt", "talks.txt"]  # the answer sentence stays
     same = [candidate("The chairman of Pennzoil sued Texaco.", 0.5, "suit.txt")]
     assert composer.with_second_article(question, quotes + same, quotes) == quotes
+
+
+class CountingVector(SameVector):
+    """SameVector that remembers which texts it was asked to embed."""
+
+    def __init__(self):
+        self.embedded = []
+
+    def encode(self, texts):
+        self.embedded.extend(texts)
+        return super().encode(texts)
+
+
+def test_only_the_sentences_with_the_most_evidence_are_embedded_when_max_sentences_is_set():
+    question = "What car was the protester driving?"
+    texts = ["The weather was mild.", "The protester was driving a red car.", "Crowds gathered early.",
+             "The protester shouted.", "Police arrived at noon."]
+    found = [candidate(t) for t in texts]
+    embedder = CountingVector()
+    ranked, vectors = ExtractiveComposer(embedder, None, max_sentences=2).score(question, found)
+    # The question and the two sentences sharing its terms; the other three are never embedded.
+    assert sorted(embedder.embedded) == sorted([question, texts[1], texts[3]])
+    assert [c.text for c in ranked] == [texts[1], texts[3]] and len(vectors) == 2
+    every = ExtractiveComposer(CountingVector(), None, max_sentences=0).score(question, found)[0]
+    assert len(every) == 5 and every[0].relevance == ranked[0].relevance
