@@ -89,7 +89,15 @@ def outcome(composer: LLMComposer, item: dict) -> dict:
     cited = [p.text for p, s in zip(parts, supports) if s]
     kind = "passed" if len(parts) == 1 and cited else "split" if cited else "rejected"
     detail = item.get("detail", "").lower()
-    return {"outcome": kind, "cited": cited, "detail_cited": bool(detail) and any(detail in c.lower() for c in cited)}
+    # What the reader sees: each cited part's quotes, as ``enforce`` picks them (the markers
+    # the writer gave that support it, else its best support). A splice cited to the other
+    # article's sentence that states it is true and checkable; a detail no quote holds is not.
+    quotes = [[s[n][1].text for n in ([n for n in p.cited if n in s] or [max(s, key=lambda n: s[n][0])])]
+              for p, s in zip(parts, supports) if s]
+    unquoted = bool(detail) and any(detail in c.lower() and not any(detail in q.lower() for q in qs)
+                                    for c, qs in zip(cited, quotes))
+    return {"outcome": kind, "cited": cited, "quotes": quotes,
+            "detail_cited": bool(detail) and any(detail in c.lower() for c in cited), "detail_unquoted": unquoted}
 
 
 def summarise(items: list[dict], results: list[dict]) -> dict:
@@ -102,6 +110,7 @@ def summarise(items: list[dict], results: list[dict]) -> dict:
         "bad_split": sum(r["outcome"] == "split" for r in bad),
         "detail_items": len(with_detail),
         "detail_cited": sum(r["detail_cited"] for r in with_detail),
+        "detail_unquoted": sum(r["detail_unquoted"] for r in with_detail),
         "honest": len(honest),
         "honest_rejected": sum(r["outcome"] == "rejected" for r in honest),
         "honest_split": sum(r["outcome"] == "split" for r in honest),
@@ -121,8 +130,8 @@ def main() -> None:
     embedder, splitter = CachedEmbedder(get_embedder(settings.model)), get_splitter("pysbd")
     report = {}
     print("| check | invented/spliced passed as written | split: supported clauses cited, the rest flagged "
-          "| invented detail cited | honest rejected | honest split |")
-    print("| --- | --- | --- | --- | --- | --- |")
+          "| invented detail cited | ... to a quote that does not hold it | honest rejected | honest split |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
     for name, (options, attributes) in CHECKS.items():
         composer = make_composer("llm", embedder, splitter, settings, **options)
         for attribute, value in attributes.items():
@@ -131,7 +140,7 @@ def main() -> None:
         s = summarise(items, results)
         report[name] = {"summary": s, "items": {i["id"]: r for i, r in zip(items, results)}}
         print(f"| {name} | {s['bad_passed']}/{s['bad']} | {s['bad_split']}/{s['bad']} "
-              f"| {s['detail_cited']}/{s['detail_items']} | {s['honest_rejected']}/{s['honest']} | {s['honest_split']}/{s['honest']} |")
+              f"| {s['detail_cited']}/{s['detail_items']} | {s['detail_unquoted']}/{s['detail_items']} | {s['honest_rejected']}/{s['honest']} | {s['honest_split']}/{s['honest']} |")
     if args.json:
         args.json.write_text(json.dumps(report, indent=1, ensure_ascii=False), encoding="utf-8")
 
