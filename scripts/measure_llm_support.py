@@ -12,11 +12,13 @@ run of unmatched words. Real MiniLM, no LLM server needed.
 BBC and Reuters articles (``"corpus"``; read from ``../shared/corpora``): the held-out figures.
 ``_heldout2`` (50) and ``_heldout3`` (40) were written on 2026-12-03 by a writer who read no code
 of the checker; the paraphrase mechanisms of that day were fitted on ``_heldout2``, so
-``_heldout3`` is the out-of-sample set.
+``_heldout3`` is the out-of-sample set. ``_heldout4`` (44) was written the same way later that day,
+before the two-sentence support was fitted on the other four sets: it is the out-of-sample set of that.
 
     python scripts/measure_llm_support.py [--set eval/llm_claims.jsonl] [--json OUT.json]
     python scripts/measure_llm_support.py --set eval/llm_claims_heldout.jsonl
     python scripts/measure_llm_support.py --set eval/llm_claims_heldout3.jsonl
+    python scripts/measure_llm_support.py --set eval/llm_claims_heldout4.jsonl
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from rag.settings import Settings
 ROOT = Path(__file__).resolve().parent.parent
 # Each check: LLMComposer keywords, then attributes set on it (the first two are the checks as
 # they were: sentence pairs across paragraphs, no run of unmatched words).
-BEFORE = {"max_unmatched_run": None, "pairs_across_paragraphs": True}
+BEFORE = {"max_unmatched_run": None, "pairs_across_paragraphs": True, "two_sentence_support": False}
 CHECKS = {
     "words and cosine": ({"entities": None, "split": False}, BEFORE),
     "+ names and numbers (main)": ({"entities": fallback_entities, "split": False}, BEFORE),
@@ -92,7 +94,8 @@ def outcome(composer: LLMComposer, item: dict) -> dict:
     # What the reader sees: each cited part's quotes, as ``enforce`` picks them (the markers
     # the writer gave that support it, else its best support). A splice cited to the other
     # article's sentence that states it is true and checkable; a detail no quote holds is not.
-    quotes = [[s[n][1].text for n in ([n for n in p.cited if n in s] or [max(s, key=lambda n: s[n][0])])]
+    quotes = [[w.text for n in ([n for n in p.cited if n in s] or [max(s, key=lambda n: s[n][0])])
+               for w in (s[n][1], *s[n][1].also)]
               for p, s in zip(parts, supports) if s]
     unquoted = bool(detail) and any(detail in c.lower() and not any(detail in q.lower() for q in qs)
                                     for c, qs in zip(cited, quotes))

@@ -21,7 +21,8 @@ BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 
 @dataclass(frozen=True)
 class Window:
-    """One sentence, or two adjacent ones, of a prompt passage: an exact article span."""
+    """One sentence, or two adjacent ones, of a prompt passage: an exact article span. ``also``: a
+    further sentence of the same passage that supports the rest of a claim (cited as its own quote)."""
 
     number: int  # the passage's [n] in the prompt
     passage: Passage
@@ -29,6 +30,7 @@ class Window:
     end: int
     text: str
     sentences: int = 1
+    also: tuple["Window", ...] = ()
 
 
 @dataclass

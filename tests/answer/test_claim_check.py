@@ -192,3 +192,34 @@ def test_a_close_paraphrase_of_one_sentence_is_supported_and_an_invented_number_
     invented = Claim("WorldCom's collapse wiped out roughly $180bn of shareholder value and cost some 30,000 employees their jobs.", [1])
     supported = composer.support([paraphrase, invented], composer.windows(passages))
     assert 1 in supported[0] and supported[1] == {}
+
+
+FERRIES = ("Harbourline Shipping, the Dutch arm of Norsk Cargo, said it had no immediate plans to sell one of its "
+           "two ferries.\n\nThe ferries carried 1.2 million passengers last year, up from 900,000.\n\n"
+           "A Harbourline spokesman said a sale was a possibility that depended on how fuel prices moved.\n\n"
+           "Norsk Cargo's chairman, Lars Eide, declined to comment.")
+
+
+def test_a_claim_joining_two_sentences_of_one_article_is_supported_by_both_as_two_quotes():
+    """Held-out claims (eval/llm_claims_heldout2-4.jsonl) join facts two sentences apart; no single
+    sentence or adjacent pair held them, so they were [unsupported]. The second sentence must be close
+    to the claim too (OTHER_COSINE): "calling a sale a possibility that depended on how fuel prices
+    moved" tacked onto the first sentence's words is still unsupported (cosine 0.53 to its sentence)."""
+    composer = _composer(tagged_entities)
+    passages = [Passage(0, "ferries.txt", "No plan to sell ferries", FERRIES, 0, len(FERRIES), 1.0)]
+    honest = ("Harbourline Shipping said it had no immediate plans to sell one of its two ferries, and a spokesman "
+              "said a sale depended on how fuel prices moved.")
+    swapped = "Lars Eide, a Harbourline spokesman, said a sale was a possibility that depended on how fuel prices moved."
+    invented = ("Harbourline Shipping said it had no immediate plans to sell one of its two ferries, and a spokesman "
+                "said a sale depended on how interest rates moved.")
+    claims = [Claim(honest, [1]), Claim(swapped, [1]), Claim(invented, [1])]
+    composer.two_sentence_support = False
+    assert composer.support(claims, composer.windows(passages))[0] == {}
+    composer.two_sentence_support = True
+    supports = composer.support(claims, composer.windows(passages))
+    assert 1 in supports[0] and supports[1] == {} and supports[2] == {}
+    fallback = composer.extractive.compose("Will Harbourline sell a ferry?", passages)
+    answer = composer.enforce("Will Harbourline sell a ferry?", f"{honest} [1]", passages, passages, "", fallback)
+    assert answer.text == f"{honest} [1][2]" and answer.unsupported == []
+    assert [c.quote for c in answer.citations] == [FERRIES[c.start:c.end] for c in answer.citations]
+    assert {c.quote for c in answer.citations} == {FERRIES.split("\n\n")[0], FERRIES.split("\n\n")[2]}
