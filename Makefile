@@ -9,7 +9,7 @@ INDEX ?= index
 # Where `make chat` serves the page.
 PORT ?= 7860
 
-.PHONY: install install-dev browser chat index test unit field eval-gate eval-bbc clean
+.PHONY: install install-dev browser chat index test unit field eval-gate eval-bbc eval-reuters clean
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(VENV)/.installed: pyproject.toml constraints.txt
@@ -70,6 +70,9 @@ eval-gate: install-dev
 eval-bbc: install-dev
 	$(VENV)/bin/rag eval eval/bbc.jsonl --check --out eval/out/bbc
 
+eval-reuters: install-dev
+	$(VENV)/bin/rag eval eval/reuters.jsonl --check --out eval/out/reuters
+
 # The field test (bench/field.py) after the unit tests: builds racing and killed, files as they
 # come, every bad input, 20 chat clients; exit 1 on any FAIL.
 test: install-dev
@@ -77,6 +80,7 @@ test: install-dev
 	$(PY) -m bench.field --quick
 	$(VENV)/bin/rag eval eval/seeds.jsonl --check --out eval/out/seeds
 	$(VENV)/bin/rag eval eval/bbc.jsonl --check --out eval/out/bbc
+	$(VENV)/bin/rag eval eval/reuters.jsonl --check --out eval/out/reuters
 
 clean:
 	rm -rf $(VENV) eval/out
