@@ -59,26 +59,33 @@ def check_index_folder(index_dir: Path) -> None:
         raise UserError(f"{index_dir} is a file, not an index folder; give --index a folder")
 
 
-def _generation_path(index_dir: Path) -> Path | None:
-    pointer = index_dir / CURRENT
+def _pointer(index_dir: Path) -> str | None:
+    """The generation name ``CURRENT`` holds, or None when there is no pointer."""
     try:
-        name = pointer.read_text(encoding="utf-8").strip()
+        return (index_dir / CURRENT).read_text(encoding="utf-8").strip()
     except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
         return None
-    path = index_dir / name
-    return path if (path / MANIFEST).is_file() else None
+
+
+def _generation_path(index_dir: Path) -> Path | None:
+    name = _pointer(index_dir)
+    path = index_dir / name if name is not None else None
+    return path if path is not None and (path / MANIFEST).is_file() else None
 
 
 def _live(index_dir: Path) -> tuple[Path, dict[str, Any]] | None:
     """The live generation's folder and its own manifest (read from that folder), or None."""
     for _ in range(OPEN_ATTEMPTS):
-        generation = _generation_path(index_dir)
-        if generation is None:
+        name = _pointer(index_dir)
+        if name is None:
             return None
         try:
-            return generation, json.loads((generation / MANIFEST).read_text(encoding="utf-8"))
-        except FileNotFoundError:  # a build switched generations and removed this one meanwhile
-            continue
+            return index_dir / name, json.loads((index_dir / name / MANIFEST).read_text(encoding="utf-8"))
+        except (FileNotFoundError, NotADirectoryError):
+            # Gone while the pointer still names it: no index. Gone because a build switched
+            # generations and removed it after we read the pointer: read the new one.
+            if _pointer(index_dir) == name:
+                return None
     return None
 
 

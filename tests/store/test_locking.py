@@ -197,6 +197,26 @@ def test_readers_loading_while_builds_switch_generations_always_get_a_whole_inde
     assert len(loads) > 8
 
 
+def test_a_reader_that_reads_the_pointer_just_before_a_switch_opens_the_new_generation(tiny_corpus, tmp_path, monkeypatch):
+    """The race the test above caught once in CI ("no index found" while builds switched): the
+    reader read CURRENT, a build switched it and removed that generation, then the reader looked
+    for the removed generation's manifest."""
+    from rag.store import generations
+
+    index = tmp_path / "index"
+    rag.build_index(tiny_corpus, index, **FAST)
+    old = generations.current_generation(index)
+    write_corpus(tiny_corpus, {"late.txt": "Late story\n\nThe council met again for late talks.\n"})
+    rag.build_index(tiny_corpus, index, **FAST)
+    new = generations.current_generation(index)
+    assert new != old and not (index / old).exists()
+    reads = iter([old])  # the first read of the pointer happened before the switch
+    real = generations._pointer
+    monkeypatch.setattr(generations, "_pointer", lambda folder: next(reads, None) or real(folder))
+    assistant = rag.Assistant.load(index)
+    assert assistant.store.generation.name == new and assistant.store.article("late.txt").title == "Late story"
+
+
 # An update in its own process whose write steps are slowed down (a pause before and after each), saying
 # when it starts writing: a kill after that lands inside the update's write path, between or in its steps.
 SLOW_UPDATE = textwrap.dedent(
