@@ -33,7 +33,7 @@ from rag import file_articles
 from rag.answer.claim_check import fallback_entities, tagged_entities
 from rag.embed.embedding import get_embedder
 from rag.answer.factory import make_composer
-from rag.answer.llm import Claim, LLMComposer
+from rag.answer.llm import Claim, LLMComposer, cited_windows
 from rag.schema import Passage
 from rag.text.sentences import get_splitter
 from rag.settings import Settings
@@ -91,12 +91,9 @@ def outcome(composer: LLMComposer, item: dict) -> dict:
     cited = [p.text for p, s in zip(parts, supports) if s]
     kind = "passed" if len(parts) == 1 and cited else "split" if cited else "rejected"
     detail = item.get("detail", "").lower()
-    # What the reader sees: each cited part's quotes, as ``enforce`` picks them (the markers
-    # the writer gave that support it, else its best support). A splice cited to the other
-    # article's sentence that states it is true and checkable; a detail no quote holds is not.
-    quotes = [[w.text for n in ([n for n in p.cited if n in s] or [max(s, key=lambda n: s[n][0])])
-               for w in (s[n][1], *s[n][1].also)]
-              for p, s in zip(parts, supports) if s]
+    # What the reader sees: each cited part's quotes, as ``enforce`` picks them. A splice cited to
+    # the other article's sentence that states it is true and checkable; a detail no quote holds is not.
+    quotes = [[w.text for w in cited_windows(p, s)] for p, s in zip(parts, supports) if s]
     unquoted = bool(detail) and any(detail in c.lower() and not any(detail in q.lower() for q in qs)
                                     for c, qs in zip(cited, quotes))
     return {"outcome": kind, "cited": cited, "quotes": quotes,

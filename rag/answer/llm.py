@@ -92,6 +92,13 @@ class Stated:
     entities: tuple[str, ...]
 
 
+def cited_windows(claim: Claim, support: dict[int, tuple[float, Window]]) -> list[Window]:
+    """The quotes a supported claim is cited to: the supporting windows of the passages it cited
+    (else of its best support), each with the further sentence it needs (``Window.also``)."""
+    kept = [n for n in dict.fromkeys(claim.cited) if n in support] or [max(support, key=lambda n: support[n][0])]
+    return [w for n in kept for w in (support[n][1], *support[n][1].also)]
+
+
 def unmatched_run(terms: list[str], found: set[str]) -> int:
     """The longest run of consecutive ``terms`` missing from ``found``."""
     longest = run = 0
@@ -232,6 +239,8 @@ class LLMComposer:
             return [{} for _ in claims]
         vectors = self.embedder.encode([c.text for c in claims] + [w.text for w in windows])
         cosine = vectors[: len(claims)] @ vectors[len(claims) :].T
+        held = [Stated(tuple(content_terms(w.text)), frozenset(number_set(w.text)), bool(NEGATION.search(w.text)), ())
+                for w in windows]
         result = []
         for i, claim in enumerate(claims):
             stated = self.stated(claim.text)
@@ -242,14 +251,14 @@ class LLMComposer:
                 needed = MIN_TERM_OVERLAP if window.sentences == 1 else MIN_PAIR_OVERLAP
                 if window.sentences == 1 and cosine[i, j] >= CLOSE_COSINE:
                     needed = CLOSE_OVERLAP
-                overlap = self.holds(stated, window.text, window.passage, needed)
+                overlap = self.holds(stated, held[j], window.text, window.passage, needed)
                 if overlap is None:
                     continue
                 # A lone sentence is the tighter quote: a pair must do clearly better to win.
                 score = float(cosine[i, j]) + overlap - 0.1 * (window.sentences - 1)
                 if window.number not in best or score > best[window.number][0]:
                     best[window.number] = (score, window)
-            result.append(best or (self.two_sentences(stated, windows, cosine[i]) if self.two_sentence_support else {}))
+            result.append(best or (self.two_sentences(stated, windows, held, cosine[i]) if self.two_sentence_support else {}))
         return result
 
     def stated(self, text: str) -> Stated:
@@ -257,23 +266,24 @@ class LLMComposer:
         return Stated(tuple(content_terms(text)), frozenset(number_set(text)), bool(NEGATION.search(text)),
                       tuple(self.entities(text)) if self.entities else ())
 
-    def holds(self, stated: Stated, text: str, passage: Passage, needed: float) -> float | None:
-        """The claim's term overlap with ``text`` when ``text`` holds ``needed`` of its terms, every
-        number, a negation when it negates, every name (in ``text`` or its passage's title: "Its
-        deal expires next summer" under "Edu blasts Arsenal") and no long run of unmatched words;
-        else None."""
-        overlap = term_overlap(set(stated.terms), text)
-        if not stated.terms or overlap < needed:
+    def holds(self, stated: Stated, held: Stated, text: str, passage: Passage, needed: float) -> float | None:
+        """The claim's term overlap with ``text`` (whose terms, numbers and negation are ``held``)
+        when ``text`` holds ``needed`` of its terms, every number, a negation when it negates, every
+        name (in ``text`` or its passage's title: "Its deal expires next summer" under "Edu blasts
+        Arsenal") and no long run of unmatched words; else None."""
+        terms, have = set(stated.terms), set(held.terms)
+        overlap = len(terms & have) / len(terms) if terms else 0.0  # composer.term_overlap, terms known
+        if not terms or overlap < needed:
             return None
-        if not stated.numbers <= number_set(text) or (stated.negated and not NEGATION.search(text)):
+        if not stated.numbers <= held.numbers or (stated.negated and not held.negated):
             return None
         if stated.entities and missing_entities(list(stated.entities), f"{text}\n{passage.title}", passage.text):
             return None  # e.g. a splice
-        if self.max_unmatched_run and unmatched_run(list(stated.terms), set(content_terms(text))) >= self.max_unmatched_run:
+        if self.max_unmatched_run and unmatched_run(list(stated.terms), have) >= self.max_unmatched_run:
             return None
         return overlap
 
-    def two_sentences(self, stated: Stated, windows: list[Window], cosine) -> dict[int, tuple[float, Window]]:
+    def two_sentences(self, stated: Stated, windows: list[Window], held: list[Stated], cosine) -> dict[int, tuple[float, Window]]:
         """Support by a sentence within ``CLOSE_COSINE`` of the claim and one more of the same passage,
         anywhere in it, within ``OTHER_COSINE``, the two holding what a pair must (``holds``); the
         window returned is the close one, the other in its ``also``."""
@@ -284,7 +294,9 @@ class LLMComposer:
                 close, other = windows[a], windows[b]
                 if b == a or other.number != close.number:
                     continue
-                overlap = self.holds(stated, f"{close.text} {other.text}", close.passage, MIN_PAIR_OVERLAP)
+                both = Stated(held[a].terms + held[b].terms, held[a].numbers | held[b].numbers,
+                              held[a].negated or held[b].negated, ())
+                overlap = self.holds(stated, both, f"{close.text} {other.text}", close.passage, MIN_PAIR_OVERLAP)
                 score = float(cosine[a]) + (overlap or 0.0) - 0.2
                 if overlap is not None and (close.number not in best or score > best[close.number][0]):
                     best[close.number] = (score, replace(close, also=(other,)))
@@ -342,10 +354,8 @@ class LLMComposer:
                 added += 1
             elif len(kept) < len(set(claim.cited)):
                 corrected += 1  # a marker to a passage that does not support the sentence
-            if not kept:
-                kept = [max(support, key=lambda n: support[n][0])]
             markers = []
-            for window in (w for n in kept for w in (support[n][1], *support[n][1].also)):
+            for window in cited_windows(claim, support):
                 key = (window.passage.doc_id, window.start, window.end)
                 if key not in citations:
                     p = window.passage

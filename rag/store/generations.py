@@ -69,8 +69,9 @@ def _pointer(index_dir: Path) -> str | None:
 
 def _generation_path(index_dir: Path) -> Path | None:
     name = _pointer(index_dir)
-    path = index_dir / name if name is not None else None
-    return path if path is not None and (path / MANIFEST).is_file() else None
+    if name is None or not (index_dir / name / MANIFEST).is_file():
+        return None
+    return index_dir / name
 
 
 def _live(index_dir: Path) -> tuple[Path, dict[str, Any]] | None:
