@@ -56,6 +56,14 @@ def test_a_legal_form_does_not_hide_that_the_question_names_the_company():
     assert [e.text for e in answer_entities(sentence, expected_kinds(question), question)] == ["Dale Coffin"]
 
 
+def test_a_place_the_question_names_by_its_adjective_is_not_its_answer():
+    question = "Where did the Kenyan runners train before the race?"
+    sentence = "The runners trained in Kenya and then at Iten before the race."
+    kenya = next(e for e in entities(sentence) if e.text == "Kenya")
+    assert named_in(kenya, question)
+    assert "Kenya" not in [e.text for e in answer_entities(sentence, expected_kinds(question), question)]
+
+
 def test_a_nationality_is_no_answer_to_who():
     question = "Who expects the banks to come under pressure?"
     sentence = "American bankers said the banks would come under pressure, said analyst Donna Pulcine."
