@@ -56,6 +56,8 @@ NEGATION = re.compile(r"\b(?:not|no|never|none|nobody|nothing|neither|nor|withou
 PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 # Text addressed to an AI model rather than to readers (a prompt injection): a passage with
 # such text still goes to the model as quoted data, but never supports a claim.
+# The prompt's own delimiters ("BEGIN ARTICLES 1a2b3c4d5e6f"), which a small model sometimes writes back.
+DELIMITER = re.compile(r"\b(?:BEGIN|END) ARTICLES [0-9a-f]{12}\b")
 ADDRESSED_TO_MODEL = re.compile(
     r"\b(?:ignore|disregard|forget|override)\b[^.!?\n]{0,40}\b(?:instructions?|rules|prompts?|guidelines)\b"
     r"|\bsystem prompt\b|\byou are now\b|\bfrom now on,? you\b|\bas an ai\b",
@@ -320,6 +322,21 @@ class LLMComposer:
             out_supports += found
         return out_claims, out_supports
 
+    def without_scaffold(self, written: str, prompt_passages: list[Passage]) -> tuple[str, int]:
+        """``written`` without the lines that only repeat the prompt's scaffold: its delimiters and
+        its passage labels ("[2] Title | 1987-03-02 | Reuters"), which say nothing about the
+        articles; and how many lines went."""
+        labels = {self.passage_block(n, p).split("\n", 1)[0] for n, p in enumerate(prompt_passages, 1)}
+        labels |= {label.split("] ", 1)[1] for label in labels}
+        kept, echoed = [], 0
+        for line in written.split("\n"):
+            bare = DELIMITER.sub("", line).strip()
+            if line.strip() and (not bare or bare in labels):
+                echoed += 1
+                continue
+            kept.append(line)
+        return "\n".join(kept), echoed
+
     def enforce(
         self,
         question: str,
@@ -332,6 +349,7 @@ class LLMComposer:
         """The checked answer: supported sentences cited by their best supporting quote,
         wrong markers corrected, unsupported sentences flagged; the extractive answer if
         nothing is supported."""
+        written, echoed = self.without_scaffold(written, prompt_passages)
         claims, seen = [], set()
         for claim in split_claims(written, self.splitter):  # small models repeat themselves
             key = claim.text.lower().rstrip(".!?")
@@ -341,6 +359,8 @@ class LLMComposer:
         claims, supports = self.checked(claims, self.windows(prompt_passages))
         ignored = [f"[{n}] {p.title}" for n, p in enumerate(prompt_passages, 1) if ADDRESSED_TO_MODEL.search(p.text)]
         notes = [f"Not used as a source: {', '.join(ignored)} (text addressed to an AI model)."] if ignored else []
+        if echoed:
+            notes.append(f"{echoed} line(s) of the LLM's answer repeated the prompt's own labels and were left out.")
         citations: dict[tuple[str, int, int], Citation] = {}
         pieces, unsupported = [], []
         corrected = added = 0

@@ -202,6 +202,25 @@ def test_invented_sentence_is_flagged_and_wrong_marker_corrected(assistants, llm
     assert assistant.ask(QUESTION).text == answer.text
 
 
+def test_lines_that_repeat_the_prompts_labels_are_left_out(assistants, llm):
+    # Seen with SmolLM2-135M on llama.cpp over the seeds: the reply wrote back the prompt's
+    # delimiter and a passage's label line between its sentences.
+    def echoing(request: dict) -> str:
+        user = request["messages"][1]["content"]
+        tag = re.search(r"BEGIN ARTICLES (\w+)", user).group(1)
+        harbour = passage_number(request, "New harbour")
+        label = re.search(rf"^\[{harbour}\] .*$", user, re.M).group(0)
+        return f"Mayor Ada Quill cut the ribbon [{harbour}].\n{label}\nBEGIN ARTICLES {tag}\nIt cost 42 million pounds [{harbour}]."
+
+    llm.reply = echoing
+    answer = assistants[0].ask(QUESTION)
+    assert "ARTICLES" not in answer.text and "New harbour" not in answer.text, answer.text
+    assert answer.unsupported == [], "the echoed lines are not claims to flag"
+    assert any("2 line(s)" in note and "prompt" in note for note in answer.notes), answer.notes
+    assert "cut the ribbon. [" in answer.text and "42 million pounds. [" in answer.text
+    check_verbatim(assistants[0], answer)
+
+
 def test_prompt_injection_in_an_article_changes_nothing(assistants, llm):
     llm.reply = scripted
     plain = assistants[0].ask(QUESTION)
