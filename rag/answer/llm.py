@@ -58,6 +58,8 @@ PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 # such text still goes to the model as quoted data, but never supports a claim.
 # The prompt's own delimiters ("BEGIN ARTICLES 1a2b3c4d5e6f"), which a small model sometimes writes back.
 DELIMITER = re.compile(r"\b(?:BEGIN|END) ARTICLES [0-9a-f]{12}\b")
+# A reply that labels itself the way the prompt labels the question ("Answer: The harbour cost...").
+ANSWER_LABEL = re.compile(r"^\s*Answer:\s*")
 ADDRESSED_TO_MODEL = re.compile(
     r"\b(?:ignore|disregard|forget|override)\b[^.!?\n]{0,40}\b(?:instructions?|rules|prompts?|guidelines)\b"
     r"|\bsystem prompt\b|\byou are now\b|\bfrom now on,? you\b|\bas an ai\b",
@@ -322,14 +324,16 @@ class LLMComposer:
             out_supports += found
         return out_claims, out_supports
 
-    def without_scaffold(self, written: str, prompt_passages: list[Passage]) -> tuple[str, int]:
-        """``written`` without the lines that only repeat the prompt's scaffold: its delimiters and
-        its passage labels ("[2] Title | 1987-03-02 | Reuters"), which say nothing about the
-        articles; and how many lines went."""
+    def without_scaffold(self, written: str, prompt_passages: list[Passage], asked: str) -> tuple[str, int]:
+        """``written`` without the lines that only repeat the prompt's scaffold: its delimiters, its
+        passage labels ("[2] Title | 1987-03-02 | Reuters") and the question ``asked`` ("Question:
+        ..."), which say nothing about the articles, and without an "Answer:" label; and how many
+        lines went."""
         labels = {self.passage_block(n, p).split("\n", 1)[0] for n, p in enumerate(prompt_passages, 1)}
-        labels |= {label.split("] ", 1)[1] for label in labels}
+        labels |= {label.split("] ", 1)[1] for label in labels} | {asked.strip(), f"Question: {asked.strip()}"}
         kept, echoed = [], 0
         for line in written.split("\n"):
+            line = ANSWER_LABEL.sub("", line)
             bare = DELIMITER.sub("", line).strip()
             if line.strip() and (not bare or bare in labels):
                 echoed += 1
@@ -349,7 +353,7 @@ class LLMComposer:
         """The checked answer: supported sentences cited by their best supporting quote,
         wrong markers corrected, unsupported sentences flagged; the extractive answer if
         nothing is supported."""
-        written, echoed = self.without_scaffold(written, prompt_passages)
+        written, echoed = self.without_scaffold(written, prompt_passages, query or question)
         claims, seen = [], set()
         for claim in split_claims(written, self.splitter):  # small models repeat themselves
             key = claim.text.lower().rstrip(".!?")

@@ -203,20 +203,22 @@ def test_invented_sentence_is_flagged_and_wrong_marker_corrected(assistants, llm
 
 
 def test_lines_that_repeat_the_prompts_labels_are_left_out(assistants, llm):
-    # Seen with SmolLM2-135M on llama.cpp over the seeds: the reply wrote back the prompt's
-    # delimiter and a passage's label line between its sentences.
+    # Seen with SmolLM2-135M on llama.cpp over the seeds and Reuters: the reply wrote back the
+    # question, the prompt's delimiter and a passage's label line, and labelled itself "Answer:".
     def echoing(request: dict) -> str:
         user = request["messages"][1]["content"]
         tag = re.search(r"BEGIN ARTICLES (\w+)", user).group(1)
         harbour = passage_number(request, "New harbour")
         label = re.search(rf"^\[{harbour}\] .*$", user, re.M).group(0)
-        return f"Mayor Ada Quill cut the ribbon [{harbour}].\n{label}\nBEGIN ARTICLES {tag}\nIt cost 42 million pounds [{harbour}]."
+        return (f"Question: {QUESTION}\nAnswer: Mayor Ada Quill cut the ribbon [{harbour}].\n{label}\n"
+                f"BEGIN ARTICLES {tag}\nIt cost 42 million pounds [{harbour}].")
 
     llm.reply = echoing
     answer = assistants[0].ask(QUESTION)
     assert "ARTICLES" not in answer.text and "New harbour" not in answer.text, answer.text
     assert answer.unsupported == [], "the echoed lines are not claims to flag"
-    assert any("2 line(s)" in note and "prompt" in note for note in answer.notes), answer.notes
+    assert any("3 line(s)" in note and "prompt" in note for note in answer.notes), answer.notes
+    assert "Answer:" not in answer.text and answer.text.startswith("Mayor Ada Quill cut the ribbon. [")
     assert "cut the ribbon. [" in answer.text and "42 million pounds. [" in answer.text
     check_verbatim(assistants[0], answer)
 
