@@ -98,7 +98,11 @@ def test_ctrl_c_stops_watch_cleanly(tmp_path: Path) -> None:
     corpus = write_corpus(tmp_path / "corpus", TINY)
     env = {**os.environ, "PYTHONPATH": str(REPO), "RAG_MODEL": "hashing", "RAG_PROGRESS": "false"}
     command = [sys.executable, "-m", "rag.cli", "watch", str(corpus), "--index", str(tmp_path / "index"), "--every", "1s"]
-    process = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # Ctrl-C at a terminal: SIGINT handled by default even when this run inherited it ignored
+    # (a shell's background job, e.g. CI started with "&", ignores SIGINT in all its children).
+    restore = lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)  # noqa: E731
+    process = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=restore)
     try:
         lines = [process.stdout.readline() for _ in range(4)]  # "watching ..." and three "added" lines
         assert all(" added " in line for line in lines[1:]), lines
