@@ -54,12 +54,14 @@ UNSUPPORTED = "[unsupported]"
 
 NEGATION = re.compile(r"\b(?:not|no|never|none|nobody|nothing|neither|nor|without|n't)\b|n't\b", re.I)
 PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
-# Text addressed to an AI model rather than to readers (a prompt injection): a passage with
-# such text still goes to the model as quoted data, but never supports a claim.
-# The prompt's own delimiters ("BEGIN ARTICLES 1a2b3c4d5e6f"), which a small model sometimes writes back.
-DELIMITER = re.compile(r"\b(?:BEGIN|END) ARTICLES [0-9a-f]{12}\b")
+# Hex digits of the tag on the prompt's delimiters ("BEGIN ARTICLES 1a2b3c4d5e6f"), which a small
+# model sometimes writes back.
+TAG_LENGTH = 12
+DELIMITER = re.compile(rf"\b(?:BEGIN|END) ARTICLES [0-9a-f]{{{TAG_LENGTH}}}\b")
 # A reply that labels itself the way the prompt labels the question ("Answer: The harbour cost...").
 ANSWER_LABEL = re.compile(r"^\s*Answer:\s*")
+# Text addressed to an AI model rather than to readers (a prompt injection): a passage with
+# such text still goes to the model as quoted data, but never supports a claim.
 ADDRESSED_TO_MODEL = re.compile(
     r"\b(?:ignore|disregard|forget|override)\b[^.!?\n]{0,40}\b(?:instructions?|rules|prompts?|guidelines)\b"
     r"|\bsystem prompt\b|\byou are now\b|\bfrom now on,? you\b|\bas an ai\b",
@@ -181,7 +183,7 @@ class LLMComposer:
 
     def messages(self, question: str, passages: list[Passage]) -> list[dict[str, str]]:
         blocks = "".join(self.passage_block(n, p) for n, p in enumerate(passages, start=1))
-        tag = hashlib.sha256(blocks.encode("utf-8")).hexdigest()[:12]
+        tag = hashlib.sha256(blocks.encode("utf-8")).hexdigest()[:TAG_LENGTH]
         system = SYSTEM.format(max_sentences=MAX_SENTENCES, not_found=NOT_FOUND, tag=tag)
         user = f"BEGIN ARTICLES {tag}\n{blocks}END ARTICLES {tag}\n\nQuestion: {question}\n\n{ANSWER_REMINDER}"
         return [{"role": "system", "content": system}, {"role": "user", "content": user}]
