@@ -17,6 +17,7 @@ from rag.answer.chat_client import MAX_ANSWER_TOKENS, ChatClient, LLMUnavailable
 from rag.answer.claim_check import Entities, clause_parts, missing_entities, tagged_entities
 from rag.answer.claims import THINKING, Claim, Window, is_not_found, number_set, split_claims
 from rag.answer.composer import NOT_FOUND, Candidate, ExtractiveComposer, candidates, term_overlap
+from rag.answer.scaffold import TAG_LENGTH, Scaffold, live_draft
 from rag.embed.embedding import Embedder
 from rag.retrieve.followup import depends_on_history, rewrite_query, turn_text
 from rag.schema import Answer, Citation, Passage
@@ -54,12 +55,6 @@ UNSUPPORTED = "[unsupported]"
 
 NEGATION = re.compile(r"\b(?:not|no|never|none|nobody|nothing|neither|nor|without|n't)\b|n't\b", re.I)
 PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
-# Hex digits of the tag on the prompt's delimiters ("BEGIN ARTICLES 1a2b3c4d5e6f"), which a small
-# model sometimes writes back.
-TAG_LENGTH = 12
-DELIMITER = re.compile(rf"\b(?:BEGIN|END) ARTICLES [0-9a-f]{{{TAG_LENGTH}}}\b")
-# A reply that labels itself the way the prompt labels the question ("Answer: The harbour cost...").
-ANSWER_LABEL = re.compile(r"^\s*Answer:\s*")
 # Text addressed to an AI model rather than to readers (a prompt injection): a passage with
 # such text still goes to the model as quoted data, but never supports a claim.
 ADDRESSED_TO_MODEL = re.compile(
@@ -198,7 +193,8 @@ class LLMComposer:
         return answer
 
     def stream(self, question: str, passages: list[Passage], *, query: str = "") -> Iterator[str | Answer]:
-        """The model's text deltas as they arrive, then the checked ``Answer``."""
+        """The model's text deltas as they arrive (less the lines that only repeat the prompt's
+        scaffold, ``rag.answer.scaffold``), then the checked ``Answer``."""
         fallback = self.extractive.compose(question, passages, query=query)
         if fallback.abstained:  # nothing relevant retrieved: no model can cite its way out
             yield fallback.text
@@ -207,10 +203,14 @@ class LLMComposer:
         # The standalone form of a follow-up (Answer.query) is what the model can answer.
         prompt_passages = self.fit(passages, query or question)
         written: list[str] = []
-        try:
+
+        def recorded() -> Iterator[str]:
             for delta in self.client.stream(self.messages(query or question, prompt_passages), self.max_tokens):
                 written.append(delta)
                 yield delta
+
+        try:
+            yield from live_draft(recorded(), self.scaffold(prompt_passages, query or question))
         except LLMUnavailable as exc:
             stopped = "stopped mid-answer" if written else "unavailable"
             note = f"LLM writer {stopped} ({exc}); showing quoted sentences instead."
@@ -326,22 +326,10 @@ class LLMComposer:
             out_supports += found
         return out_claims, out_supports
 
-    def without_scaffold(self, written: str, prompt_passages: list[Passage], asked: str) -> tuple[str, int]:
-        """``written`` without the lines that only repeat the prompt's scaffold: its delimiters, its
-        passage labels ("[2] Title | 1987-03-02 | Reuters") and the question ``asked`` ("Question:
-        ..."), which say nothing about the articles, and without an "Answer:" label; and how many
-        lines went."""
-        labels = {self.passage_block(n, p).split("\n", 1)[0] for n, p in enumerate(prompt_passages, 1)}
-        labels |= {label.split("] ", 1)[1] for label in labels} | {asked.strip(), f"Question: {asked.strip()}"}
-        kept, echoed = [], 0
-        for line in written.split("\n"):
-            line = ANSWER_LABEL.sub("", line)
-            bare = DELIMITER.sub("", line).strip()
-            if line.strip() and (not bare or bare in labels):
-                echoed += 1
-                continue
-            kept.append(line)
-        return "\n".join(kept), echoed
+    def scaffold(self, prompt_passages: list[Passage], asked: str) -> Scaffold:
+        """What a reply to the prompt for ``prompt_passages`` and ``asked`` may write back from it."""
+        labels = (self.passage_block(n, p).split("\n", 1)[0] for n, p in enumerate(prompt_passages, 1))
+        return Scaffold.of(labels, asked)
 
     def enforce(
         self,
@@ -355,7 +343,7 @@ class LLMComposer:
         """The checked answer: supported sentences cited by their best supporting quote,
         wrong markers corrected, unsupported sentences flagged; the extractive answer if
         nothing is supported."""
-        written, echoed = self.without_scaffold(written, prompt_passages, query or question)
+        written, echoed = self.scaffold(prompt_passages, query or question).without(written)
         claims, seen = [], set()
         for claim in split_claims(written, self.splitter):  # small models repeat themselves
             key = claim.text.lower().rstrip(".!?")

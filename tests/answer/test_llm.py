@@ -214,7 +214,10 @@ def test_lines_that_repeat_the_prompts_labels_are_left_out(assistants, llm):
                 f"BEGIN ARTICLES {tag}\nIt cost 42 million pounds [{harbour}].")
 
     llm.reply = echoing
-    answer = assistants[0].ask(QUESTION)
+    *deltas, answer = assistants[0].ask_stream(QUESTION)
+    draft = "".join(deltas)  # what the chat shows while the reply comes: no scaffold in it either
+    assert "ARTICLES" not in draft and "New harbour" not in draft and "Question:" not in draft, draft
+    assert draft.startswith("Mayor Ada Quill cut the ribbon"), draft
     assert "ARTICLES" not in answer.text and "New harbour" not in answer.text, answer.text
     assert answer.unsupported == [], "the echoed lines are not claims to flag"
     assert any("3 line(s)" in note and "prompt" in note for note in answer.notes), answer.notes
