@@ -6,6 +6,7 @@
 """
 
 from rag.answer.abstention import AbstentionModel
+from rag.answer.composer import Ranking
 from rag.answer.protocols import Composer, QueryRewriter, StreamingComposer
 from rag.assistant import MAX_QUESTION_CHARS, Assistant, Chat, ask, composer_names, retriever_names
 from rag.errors import IndexBusyError, IndexMismatchError, UserError
@@ -39,6 +40,7 @@ __all__ = [
     "Passage",
     "Period",
     "QueryRewriter",
+    "Ranking",
     "Settings",
     "StreamingComposer",
     "UserError",

@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
-from rag.answer.composer import ExtractiveComposer, abstention
+from rag.answer.composer import ExtractiveComposer, Ranking, abstention
 from rag.answer.factory import COMPOSERS, make_composer
 from rag.answer.protocols import QueryRewriter, StreamingComposer
 from rag.embed.embedding import RememberedVectors, get_embedder
@@ -261,6 +261,13 @@ class Assistant:
         None when they hold no sentence to weigh. What ``python -m eval.fit_abstention`` fits on."""
         passages = self.search(self.query_for(question, history), k=self.settings.k, as_of=as_of)
         return self._extractive.abstention_signals(question, passages)
+
+    def ranking(self, question: str, history: Sequence[Turn] | None = None,
+                as_of: str | date | None = None) -> Ranking:
+        """The sentences of the ``k`` passages found for ``question`` as the extractive composer ranks
+        them, best first, with the answer span it found: what a measurement of a new signal reads."""
+        passages = self.search(self.query_for(question, history), k=self.settings.k, as_of=as_of)
+        return self._extractive.ranking(question, passages)
 
     @cached_property
     def _extractive(self) -> ExtractiveComposer:

@@ -23,7 +23,7 @@ import rag  # noqa: E402
 from eval.dataset import load_set  # noqa: E402
 from eval.harness import index_for  # noqa: E402
 from rag.answer.answer_types import expected_kinds  # noqa: E402
-from rag.answer.composer import ANSWER_WINDOW, candidates, closeness  # noqa: E402
+from rag.answer.composer import ANSWER_WINDOW, closeness  # noqa: E402
 from rag.answer.entities import answer_entities  # noqa: E402
 
 EXTRA = ("answer_near", "answer_near_any")
@@ -44,15 +44,12 @@ def proximity(question: str, ranked, span) -> list[float]:
 def rows(name: str, index: Path) -> tuple[np.ndarray, np.ndarray]:
     eval_set = load_set(name)
     assistant = rag.Assistant.load(index_for(eval_set, index, progress=False))
-    composer, x, y = assistant._extractive, [], []
+    x, y = [], []
     for item in eval_set.items:
-        passages = assistant.search(assistant.query_for(item.question, item.history), k=assistant.settings.k,
-                                    as_of=item.as_of)
-        found = candidates(passages, composer.splitter)
-        ranked, _, span = composer.ranked_answers(item.question, found) if found else ([], None, None)
-        if ranked:
-            signals = composer.signals(item.question, ranked, passages)
-            x.append([signals[f] for f in fit.FEATURES] + proximity(item.question, ranked, span))
+        ranking = assistant.ranking(item.question, item.history, as_of=item.as_of)
+        signals = assistant.abstention_signals(item.question, item.history, as_of=item.as_of)
+        if ranking.sentences and signals is not None:
+            x.append([signals[f] for f in fit.FEATURES] + proximity(item.question, ranking.sentences, ranking.span))
             y.append(int(item.answerable))
     return np.array(x), np.array(y)
 

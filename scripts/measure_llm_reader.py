@@ -24,7 +24,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import rag  # noqa: E402
 from eval.dataset import load_set  # noqa: E402
 from eval.harness import index_for  # noqa: E402
-from rag.answer.composer import candidates  # noqa: E402
 
 PROMPT = "Text: {text}\n\nQuestion: {question}\n\nDoes the text answer the question? Answer Yes or No."
 
@@ -61,13 +60,10 @@ def main() -> None:
     args = parser.parse_args()
     eval_set = load_set(args.set)
     assistant = rag.Assistant.load(index_for(eval_set, Path(args.index), progress=False))
-    composer, reader = assistant._extractive, Reader()
+    reader = Reader()
     scores, labels, start = [], [], time.perf_counter()
     for item in eval_set.items:
-        passages = assistant.search(assistant.query_for(item.question, item.history), k=assistant.settings.k,
-                                    as_of=item.as_of)
-        found = candidates(passages, composer.splitter)
-        ranked = composer.ranked_answers(item.question, found)[0] if found else []
+        ranked = assistant.ranking(item.question, item.history, as_of=item.as_of).sentences
         if ranked:
             scores.append(reader.score(item.question, " ".join(c.text for c in ranked[: args.sentences])))
             labels.append(int(item.answerable))

@@ -78,6 +78,15 @@ def test_chunk_articles_is_what_a_build_stores(tiny_corpus, tmp_path):
     assert sum(map(len, chunks)) == rag.index_info(tmp_path / "index").chunks
 
 
+def test_ranking_leads_with_the_sentence_ask_quotes_first(assistant):
+    question = "Who cut the ribbon at the new harbour in Port Elms?"
+    ranking = assistant.ranking(question)
+    answer = assistant.ask(question)
+    assert isinstance(ranking, rag.Ranking) and ranking.passages == answer.passages
+    assert ranking.sentences[0].text == answer.citations[0].quote
+    assert ranking.span is not None and ranking.span.entity.text == answer.short
+
+
 def test_abstention_signals_are_what_the_model_weighs(assistant):
     signals = assistant.abstention_signals("Who cut the ribbon at the new harbour in Port Elms?")
     assert set(signals) == set(rag.AbstentionModel.FEATURES)

@@ -181,6 +181,17 @@ def holding_answer(question: str, ranked: list["Candidate"], window: int | None 
     return frozenset(holding_kind(question, [c.text for c in ranked[:window or ANSWER_WINDOW]]) or ())
 
 
+@dataclass(frozen=True)
+class Ranking:
+    """The sentences of the passages found for a question as the extractive composer ranks them:
+    the question's own restatements left out, the sentence holding the answer first, and the
+    answer ``span`` (``AnswerSpan.index`` 0) when one was found."""
+
+    passages: list[Passage]
+    sentences: list[Candidate]
+    span: AnswerSpan | None = None
+
+
 def abstention(question: str, passages: list[Passage], query: str = "", confidence: float | None = None) -> Answer:
     """The plain "not found" answer, offering the closest passages."""
     return Answer(question=question, text=NOT_FOUND, passages=passages, abstained=True, query=query or question,
@@ -276,11 +287,16 @@ class ExtractiveComposer:
     def abstention_signals(self, question: str, passages: list[Passage]) -> dict[str, float] | None:
         """The abstention features of the best sentence for ``question`` in ``passages``; None when
         the passages hold no sentence to weigh (compose then abstains without asking the model)."""
+        ranked = self.ranking(question, passages).sentences
+        return self.signals(question, ranked, passages) if ranked else None
+
+    def ranking(self, question: str, passages: list[Passage]) -> Ranking:
+        """The sentences of ``passages`` ranked for ``question`` as ``compose`` ranks them."""
         found = candidates(passages, self.splitter)
         if not found:
-            return None
-        ranked, _, _ = self.ranked_answers(question, found)
-        return self.signals(question, ranked, passages) if ranked else None
+            return Ranking(passages, [])
+        ranked, _, span = self.ranked_answers(question, found)
+        return Ranking(passages, ranked, span)
 
     def ranked_answers(self, question: str, found: list[Candidate]) -> tuple[list[Candidate], np.ndarray, AnswerSpan | None]:
         """Scored candidates without the question's own restatements, the answer sentence first."""

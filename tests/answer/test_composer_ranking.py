@@ -121,3 +121,18 @@ def test_only_the_sentences_with_the_most_evidence_are_embedded_when_max_sentenc
     assert [c.text for c in ranked] == [texts[1], texts[3]] and len(vectors) == 2
     every = ExtractiveComposer(CountingVector(), None, max_sentences=0).score(question, found)[0]
     assert len(every) == 5 and every[0].relevance == ranked[0].relevance
+
+
+def test_the_ranking_is_the_order_compose_quotes_in_with_its_answer_span():
+    from rag.text.sentences import get_splitter
+
+    text = "The new harbour opened on Monday. It can hold 300 boats. Mayor Ada Quill cut the ribbon at the harbour."
+    found = [rag.Passage(0, "h.txt", "Harbour opens", text, 0, len(text), 0.9)]
+    composer = ExtractiveComposer(SameVector(), get_splitter("pysbd"))
+    question = "Who cut the ribbon at the new harbour?"
+    ranking = composer.ranking(question, found)
+    assert ranking.sentences[0].text == "Mayor Ada Quill cut the ribbon at the harbour."
+    assert ranking.span.index == 0 and "Ada Quill" in ranking.span.entity.text
+    answer = composer.compose(question, found)
+    assert answer.citations[0].quote == ranking.sentences[0].text and answer.short == ranking.span.entity.text
+    assert composer.ranking(question, []) == rag.Ranking([], [], None)
