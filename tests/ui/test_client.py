@@ -73,3 +73,26 @@ def test_bad_questions_get_a_readable_message(server, endpoint, data, reason):
     stream = call_raw(server.url, endpoint, '{"data": [' + data + ']}')
     assert "event: error" in stream
     assert reason in stream and "null" not in stream, stream
+
+
+def test_several_clients_at_once_get_the_answers_each_gets_alone(server):
+    # Several people at once, each through their own connection, in a different order: the
+    # server answers them side by side (4 at a time) and no answer may change.
+    from concurrent.futures import ThreadPoolExecutor
+
+    questions = ["How many troops train at the Chimyon centre each year?", "Who led the NATO delegation to Uzbekistan?",
+                 "What did the NATO delegation see in Azerbaijan?", "Who won the 2022 football world cup?"]
+    alone = {q: server.pool.default.ask(q).to_dict() for q in questions}
+
+    def one_user(turn: int) -> list[tuple[str, dict]]:
+        client = gradio_client.Client(server.url, verbose=False)
+        mine = questions[turn:] + questions[:turn]
+        return [(q, client.predict(q, api_name="/answer")) for q in mine + mine]
+
+    with ThreadPoolExecutor(len(questions)) as users:
+        answers = [pair for pairs in users.map(one_user, range(len(questions))) for pair in pairs]
+    assert len(answers) == 8 * len(questions)
+    for question, answer in answers:
+        expected = alone[question]
+        assert (answer["text"], answer["abstained"]) == (expected["text"], expected["abstained"]), question
+        assert answer["citations"] == expected["citations"], question
