@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -23,6 +24,18 @@ from rag.store.generations import (
 )
 from rag.store.protocol import Filter, Ranked
 from rag.store.vectors import HNSWVectors, one_thread, read_vector_index
+
+@dataclass(frozen=True)
+class ChunkFacets:
+    """What a filter asks of each chunk, one array row per chunk: its id, article, source and
+    date (first ten characters; ``dated`` False where the article has none)."""
+
+    ids: np.ndarray
+    doc_ids: np.ndarray
+    sources: np.ndarray
+    dates: np.ndarray
+    dated: np.ndarray
+
 
 def _first_line(exc: BaseException) -> str:
     """An exception's message on one line (FAISS's RuntimeErrors carry a multi-line C++ trace)."""
@@ -52,6 +65,7 @@ class IndexStore:
         else:
             self.bm25 = load_bm25(generation / BM25_DIR)
             self._vocabulary = frozenset(self.bm25.vocab_dict)
+        self._chunk_facets: ChunkFacets | None = None  # read on the first filtered search
         self._skip_dead = self._tombstones(live) if self.vectors is not None and self.vectors.ntotal > self._size else None
 
     def _tombstones(self, live: np.ndarray) -> faiss.SearchParameters:
@@ -129,21 +143,35 @@ class IndexStore:
     ) -> np.ndarray:
         """Ids of the chunks of the given articles, sources and date range (for filtered search).
 
-        Dates are ISO strings, so they compare as text; undated articles fail any date bound.
+        Dates are ISO strings, so they compare as text (their first ten characters); undated
+        articles fail any date bound.
         """
-        clauses, params = [], []
-        for column, values in (("a.doc_id", doc_ids), ("a.source", sources)):
-            if values is not None:
-                values = list(values)
-                clauses.append(f"{column} IN ({','.join('?' * len(values))})")
-                params.extend(values)
-        for bound, operator in zip(dates, (">=", "<=")):
-            if bound:
-                clauses.append(f"substr(a.date, 1, 10) {operator} ?")
-                params.append(bound)
-        where = " AND ".join(clauses) or "1"
-        rows = self._rows(f"SELECT c.id FROM chunks c JOIN articles a USING (doc_id) WHERE {where}", params)
-        return np.fromiter((row[0] for row in rows), dtype=np.int64)
+        facets = self._facets()
+        keep = np.ones(len(facets.ids), dtype=bool)
+        if doc_ids is not None:
+            keep &= np.isin(facets.doc_ids, np.array(list(doc_ids), dtype=object))
+        if sources is not None:
+            keep &= np.isin(facets.sources, np.array(list(sources), dtype=object))
+        date_from, date_to = dates
+        if date_from:
+            keep &= facets.dated & (facets.dates >= date_from)
+        if date_to:
+            keep &= facets.dated & (facets.dates <= date_to)
+        return facets.ids[keep]
+
+    def _facets(self) -> ChunkFacets:
+        """Each chunk's article, source and date, read once: a period question filtered 6,000
+        Reuters chunks in SQLite in about 20 ms; on these arrays it is well under one."""
+        if self._chunk_facets is None:
+            rows = self._rows("SELECT c.id, a.doc_id, a.source, a.date FROM chunks c JOIN articles a USING (doc_id)")
+            self._chunk_facets = ChunkFacets(
+                ids=np.array([r[0] for r in rows], dtype=np.int64),
+                doc_ids=np.array([r[1] for r in rows], dtype=object),
+                sources=np.array([r[2] for r in rows], dtype=object),
+                dates=np.array([(r[3] or "")[:10] for r in rows], dtype="<U10"),
+                dated=np.array([r[3] is not None for r in rows], dtype=bool),
+            )
+        return self._chunk_facets
 
     def _allowed(self, where: Filter | None) -> np.ndarray | None:
         if where is None:

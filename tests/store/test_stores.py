@@ -422,3 +422,36 @@ def test_a_newer_format_names_the_milvus_rebuild(corpus, tmp_path):
     with pytest.raises(IndexMismatchError, match="newer format") as raised:
         rag.Assistant.load(tmp_path / "index")
     assert str(raised.value).endswith(hint)
+
+
+def test_local_chunk_filters_select_what_sqlite_selects(corpus, tmp_path):
+    # The filters run on arrays read once from the chunk table; SQLite is the oracle.
+    import sqlite3
+
+    from rag.store.generations import CHUNKS_DB
+
+    build(corpus, tmp_path / "index", "local")
+    assistant = rag.Assistant.load(tmp_path / "index")
+    store = assistant.store
+    db = sqlite3.connect(store.generation / CHUNKS_DB)
+    try:
+        def sql(where: str, params: list) -> list[int]:
+            rows = db.execute(f"SELECT c.id FROM chunks c JOIN articles a USING (doc_id) WHERE {where}", params)
+            return sorted(row[0] for row in rows)
+
+        cases = [
+            ((None, None, (None, None)), "1", []),
+            ((["wire/quake.md", "rail/strike.txt"], None, (None, None)), "a.doc_id IN (?, ?)", ["wire/quake.md", "rail/strike.txt"]),
+            ((None, ["Wire"], (None, None)), "a.source = ?", ["Wire"]),
+            ((None, None, ("2024-04-01", None)), "substr(a.date, 1, 10) >= ?", ["2024-04-01"]),
+            ((None, None, (None, "2024-04-01")), "substr(a.date, 1, 10) <= ?", ["2024-04-01"]),
+            ((None, ["Wire"], ("2024-01-01", "2024-12-31")), "a.source = ? AND substr(a.date, 1, 10) BETWEEN ? AND ?",
+             ["Wire", "2024-01-01", "2024-12-31"]),
+            (([], None, (None, None)), "0", []),
+        ]
+        for (doc_ids, sources, dates), where, params in cases:
+            assert sorted(store.chunk_ids(doc_ids, sources, dates).tolist()) == sql(where, params), where
+        assert sql("a.date IS NULL", []), "the corpus has undated articles, which fail every date bound"
+    finally:
+        db.close()
+        assistant.close()
