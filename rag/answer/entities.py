@@ -9,6 +9,7 @@ sentences an answer is drawn from: tagging costs about 3-10 ms a sentence on a l
 from __future__ import annotations
 
 import re
+import sys
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -42,7 +43,26 @@ TAGGED_SIZE = 4096
 def _pipeline():
     import importlib
 
+    _import_thinc_without_torch()
     return importlib.import_module(MODEL_PACKAGE).load(exclude=list(EXCLUDED))
+
+
+def _import_thinc_without_torch() -> None:
+    """Import thinc (spaCy's layer library) as if torch were not installed, unless torch is loaded.
+
+    thinc imports torch whenever it is installed, only to offer torch layers; ``en_core_web_sm``
+    runs on NumPy and never uses them. Importing torch made loading the tagger 3.3 s and 321 MB
+    peak RSS instead of 1.9 s and 141 MB, in every ``rag ask`` and chat start. Only thinc's own
+    import sees torch as absent; torch stays importable for anything that needs it later.
+    """
+    if "thinc" in sys.modules or "torch" in sys.modules:
+        return
+    sys.modules["torch"] = None  # type: ignore[assignment]  # import torch now raises ImportError
+    try:
+        import thinc.compat  # noqa: F401
+    finally:
+        if sys.modules.get("torch", ...) is None:
+            del sys.modules["torch"]
 
 
 def tag_all(sentences: Sequence[str]) -> list[tuple[Entity, ...]]:

@@ -41,3 +41,29 @@ def test_each_sentence_is_tagged_once_and_the_oldest_forgotten_first(monkeypatch
     tagging.entities("c")
     tagging.tag_all(["a", "b"])
     assert pipeline.seen == ["a", "b", "c", "b"]
+
+
+def test_loading_the_tagger_does_not_import_torch_and_torch_still_imports_after():
+    # thinc imports torch whenever it is installed: 3.3 s and ~180 MB of every `rag ask` for
+    # layers en_core_web_sm never uses. A fresh process, so nothing else has imported either.
+    import importlib.util
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from rag.answer.entities import entities\n"
+        "found = entities('Mayor Ada Quill opened the harbour in Port Elms on Monday.')\n"
+        "print([e.label for e in found], 'torch' in sys.modules)\n"
+        "if sys.argv[1] == 'yes':\n"
+        "    import torch\n"
+        "    print(torch.tensor([1.0, 2.0]).sum().item())\n"
+    )
+    has_torch = "yes" if importlib.util.find_spec("torch") else "no"
+    run = subprocess.run([sys.executable, "-c", script, has_torch], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr[-2000:]
+    lines = run.stdout.splitlines()
+    assert "'PERSON'" in lines[0] and "'DATE'" in lines[0], "the tagger works without torch"
+    assert lines[0].endswith(" False"), "loading the tagger imported torch"
+    if has_torch == "yes":
+        assert lines[1] == "3.0", "torch imports normally once the tagger is loaded"
