@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from itertools import islice
 
 WORD = re.compile(r"[^\W_]+(?:['’.-][^\W_]+)*")
 TERMINAL = re.compile(r"[.!?:;\"”’)\]]\s*$")
@@ -24,9 +25,18 @@ EDGE_MAX_WORDS = 8
 REPEAT_MAX_WORDS = 12
 
 
+def _words(line: str, most: int) -> list[str]:
+    """The line's first ``most + 1`` words: enough to tell whether it has more than ``most``.
+
+    Every rule here asks about short lines, and a story paragraph is one line of hundreds of
+    words; reading only as far as the rule needs made BBC's 2,095 articles 1.5 s -> 0.5 s.
+    """
+    return [match.group() for match in islice(WORD.finditer(line), most + 1)]
+
+
 def _is_label(line: str) -> bool:
     """Short and naming nothing: no digit and no capitalised word after the first."""
-    words = WORD.findall(line)
+    words = _words(line, LABEL_MAX_WORDS)
     if not words or len(words) > LABEL_MAX_WORDS or any(ch.isdigit() for ch in line):
         return False
     return not any(word[0].isupper() for word in words[1:])
@@ -34,7 +44,7 @@ def _is_label(line: str) -> bool:
 
 def _is_title_label(line: str) -> bool:
     """A bare Title Case label such as "Previous Article" (or a name: context decides)."""
-    words = WORD.findall(line)
+    words = _words(line, LABEL_MAX_WORDS)
     if not words or len(words) > LABEL_MAX_WORDS or TERMINAL.search(line) or any(ch.isdigit() for ch in line):
         return False
     return all(word[0].isupper() for word in words if len(word) > 3)
@@ -42,7 +52,7 @@ def _is_title_label(line: str) -> bool:
 
 def _is_stray(line: str) -> bool:
     """A short unpunctuated line with no number: chrome only between chrome."""
-    words = WORD.findall(line)
+    words = _words(line, EDGE_MAX_WORDS)
     return len(words) <= EDGE_MAX_WORDS and not TERMINAL.search(line) and not any(ch.isdigit() for ch in line)
 
 
@@ -50,14 +60,14 @@ def _edge_zone(lines: list[str], indices: range) -> list[int]:
     """Indices of the run of short lines starting at one edge of the article."""
     zone = []
     for i in indices:
-        if len(WORD.findall(lines[i])) > EDGE_MAX_WORDS or BULLET.match(lines[i]):
+        if len(_words(lines[i], EDGE_MAX_WORDS)) > EDGE_MAX_WORDS or BULLET.match(lines[i]):
             break
         zone.append(i)
     return zone
 
 
 def _is_chrome(line: str, at_edge: bool, repeats: int) -> bool:
-    words = WORD.findall(line)
+    words = _words(line, REPEAT_MAX_WORDS)
     if not words:
         return True
     if _is_label(line) and (at_edge or not TERMINAL.search(line)):
