@@ -49,3 +49,19 @@ def test_kept_lines_are_verbatim_slices_of_the_source():
     raw = seed("004")
     for line in read_text("004.txt", raw)[0].text.split("\n"):
         assert line in raw
+
+
+def test_rules_reading_part_of_a_line_decide_as_reading_all_of_it(monkeypatch):
+    """The rules read a line only as far as the words they count; every line must be judged as if
+    they had read all of it (lines of 0 to 16 words, around each rule's limit)."""
+    import random
+
+    from rag.ingest import boilerplate
+
+    rng = random.Random(7)
+    vocabulary = ["news", "Next", "Article", "the", "12", "vote", "Read", "more", "said.", "Ewood", "Park", "-", "•", "—", "?"]
+    bodies = ["\n\n".join(" ".join(rng.choice(vocabulary) for _ in range(rng.randint(0, 16))) or "x"
+                          for _ in range(rng.randint(1, 12))) for _ in range(400)]
+    fast = [boilerplate.remove_boilerplate(body) for body in bodies]
+    monkeypatch.setattr(boilerplate, "_words", lambda line, most: boilerplate.WORD.findall(line))
+    assert fast == [boilerplate.remove_boilerplate(body) for body in bodies]
