@@ -46,6 +46,13 @@ OPSET = 17
 # Kept fp32 by the int8 export (see _quantise): fused attention and the feed-forward down-projections.
 KEEP_FP32_OPS = {"Attention", "MultiHeadAttention"}
 FFN_DOWN = re.compile(r"layer\.\d+/output/dense/MatMul$")
+# The multi-threaded (query) session's threads spin at most this long waiting for the next op,
+# and never between runs.
+QUERY_SPINNING = {
+    "session.intra_op.allow_spinning": "1",
+    "session.intra_op.spin_duration_us": "100",
+    "session.force_spinning_stop": "1",
+}
 
 
 def _file_digest(path: Path, digest: "hashlib._Hash") -> None:
@@ -263,9 +270,12 @@ class OnnxEmbedder:
         if threads:
             options.intra_op_num_threads = threads
         if threads != 1:
-            # Threads that spin between a query's small ops take the cores other work needs: a query
-            # took 13-20 ms spinning and 5-6 ms not, on 2 cores at load 8 (README "Speed and scale").
-            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+            # A query is ~100 small ops: a pool thread that sleeps between them wakes late for
+            # each, one that spins without end takes the cores other work needs (13-20 ms a query
+            # at load 8, against 5-6 ms not spinning). So it spins briefly within a run and stops
+            # when the run returns (python -m bench.query_threads: README "Speed and scale").
+            for key, value in QUERY_SPINNING.items():
+                options.add_session_config_entry(key, value)
         try:
             return ort.InferenceSession(str(path), sess_options=options, providers=providers)
         except Exception as exc:  # a damaged cache file: say where it is

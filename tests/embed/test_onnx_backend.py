@@ -128,10 +128,12 @@ def test_the_lanes_threads_are_started_once(exported, texts, monkeypatch):
 
 
 @pytest.mark.slow
-def test_the_query_session_does_not_spin_and_the_lanes_are_single_threaded(exported):
+def test_the_query_session_spins_briefly_and_never_between_runs_and_the_lanes_are_single_threaded(exported):
     embedder = exported["onnx-int8"]
     embedder.encode([f"text {i}" for i in range(8)])  # enough texts for the lanes
     query = embedder._session.get_session_options()
     lane = embedder._lane_session.get_session_options()
-    assert query.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+    assert query.get_session_config_entry("session.intra_op.allow_spinning") == "1"
+    assert query.get_session_config_entry("session.intra_op.spin_duration_us") == "100"
+    assert query.get_session_config_entry("session.force_spinning_stop") == "1", "a pool spinning between runs takes the cores"
     assert lane.intra_op_num_threads == 1
