@@ -262,7 +262,9 @@ class OnnxEmbedder:
         self.dimension = int(self.encode(["dimension probe"]).shape[1])
 
     @staticmethod
-    def _open_session(path: Path, threads: int, providers: list[str]):
+    def _open_session(path: Path, threads: int, providers: list[str], spinning: dict[str, str] | None = None):
+        """A session on ``threads`` threads (0: one per core); a multi-threaded one waits between
+        ops as ``spinning`` says (default ``QUERY_SPINNING``; bench.query_threads compares others)."""
         import onnxruntime as ort
 
         options = ort.SessionOptions()
@@ -274,7 +276,7 @@ class OnnxEmbedder:
             # each, one that spins without end takes the cores other work needs (13-20 ms a query
             # at load 8, against 5-6 ms not spinning). So it spins briefly within a run and stops
             # when the run returns (python -m bench.query_threads: README "Speed and scale").
-            for key, value in QUERY_SPINNING.items():
+            for key, value in (QUERY_SPINNING if spinning is None else spinning).items():
                 options.add_session_config_entry(key, value)
         try:
             return ort.InferenceSession(str(path), sess_options=options, providers=providers)
