@@ -31,6 +31,12 @@ def _pairs(pairs: list[str]) -> dict[str, str]:
     return result
 
 
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of runs >= 1, got {text!r}")
+    return int(text)
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpora" / "bbc",
@@ -52,6 +58,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="a rag setting for every variant, e.g. --set hnsw_ef_search=128")
     p.add_argument("--out", type=Path, default=ROOT / "bench" / "out", help="results.json, results.txt and work folders")
+    p.add_argument("--runs", type=_positive, default=1,
+                   help="measure each corpus this many times (variants and peer); rows hold the medians")
     p.add_argument("--json", action="store_true", help="print the JSON instead of the tables")
     return p
 
@@ -71,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         skip_base=args.skip_base,
         reuse_embeddings=args.reuse_embeddings,
         settings=_pairs(args.overrides),
+        runs=args.runs,
     )
     report = run(plan)
     text = render(report)

@@ -47,6 +47,11 @@ def corpus_table(name: str, result: dict[str, Any]) -> str:
         text += f"\npeer {peer['peer']} failed: {peer['error'].splitlines()[-1] if peer['error'] else ''}"
     for variant, ratios in result.get("peer_ratios", {}).items():
         text += f"\n  ours/{peer['peer']} {variant}: " + ", ".join(f"{k} {v:.2f}x" for k, v in ratios.items())
+    if result.get("runs", 1) > 1:
+        text += f"\n  medians of {result['runs']} runs; each run in order:"
+        for label, row in rows:
+            spread = (f"{k} " + ", ".join(f"{v:.1f}" for v in values) for k, values in row.get("runs", {}).items())
+            text += f"\n  {label}: " + "; ".join(spread)
     return text
 
 

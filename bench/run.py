@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench.medians import median_result
 from bench.synthetic import changed_copy, synthetic_corpus
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,6 +48,8 @@ class Plan:
     settings: dict[str, Any] = field(default_factory=dict)
     # "local" or "milvus" (Milvus Lite in <index>/milvus.db unless --set milvus_uri=... names a server).
     store: str = "local"
+    # Each corpus is measured this many times over, variants and peer alike; rows hold the medians.
+    runs: int = 1
 
 
 def load_questions(path: Path, limit: int | None = None) -> list[str]:
@@ -292,8 +295,13 @@ def run(plan: Plan) -> dict[str, Any]:
         target = plan.out / "corpora" / f"synthetic-{size}"
         corpora.append((f"synthetic-{size}", synthetic_corpus(plan.corpus, target, size, base_ppa)))
     for name, corpus in corpora:
-        report["corpora"][name] = measure_corpus(plan, name, corpus)
-        _write(plan.out / "results.json", report)  # partial results survive a later failure
+        results = []
+        for number in range(plan.runs):
+            if plan.runs > 1:
+                print(f"[bench] {name}: run {number + 1} of {plan.runs}", flush=True)
+            results.append(measure_corpus(plan, name, corpus))
+            report["corpora"][name] = median_result(results, peer_ratios) if plan.runs > 1 else results[0]
+            _write(plan.out / "results.json", report)  # partial results survive a later failure
     report["load_average_end"] = os.getloadavg()
     report["seconds"] = time.time() - began
     _write(plan.out / "results.json", report)

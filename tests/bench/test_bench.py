@@ -47,6 +47,27 @@ def test_bench_writes_numbers_for_every_variant(tmp_path):
     assert "torch/hnsw" in (out / "results.txt").read_text()
 
 
+def test_bench_runs_report_the_median_of_each_variant_and_every_run(tmp_path):
+    corpus = write_corpus(tmp_path / "corpus", {f"news/{name}": text for name, text in TINY.items()})
+    questions = tmp_path / "questions.jsonl"
+    questions.write_text(json.dumps({"question": "Who cut the ribbon?"}) + "\n")
+    out = tmp_path / "out"
+    assert main(["--corpus", str(corpus), "--model", "hashing", "--backends", "torch", "--index-types", "flat",
+                 "--questions", str(questions), "--runs", "3", "--out", str(out)]) == 0
+    result = json.loads((out / "results.json").read_text())["corpora"]["corpus"]
+    row = result["variants"]["torch/flat"]
+    assert result["runs"] == 3 and len(row["runs"]["build_s"]) == 3
+    assert row["build_s"] == sorted(row["runs"]["build_s"])[1]
+    text = (out / "results.txt").read_text()
+    assert "medians of 3 runs" in text and "torch/flat: build_s " in text
+
+
+def test_bench_refuses_a_run_count_that_is_no_whole_number(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["--runs", "0"])
+    assert exit_.value.code == 2 and "whole number of runs" in capsys.readouterr().err
+
+
 def test_bench_on_milvus_writes_the_same_numbers(tmp_path):
     pytest.importorskip("pymilvus", reason='pymilvus is not installed (pip install -e ".[milvus]")')
     corpus = write_corpus(tmp_path / "corpus", {f"news/{name}": text for name, text in TINY.items()})
