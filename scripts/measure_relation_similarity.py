@@ -10,7 +10,7 @@ abstention precision, recall and false abstention of eval/fit_abstention.py's mo
 turn): the shipped signals, the shipped signals with this one, signals chosen by forward selection on the
 training sets alone, a four-signal model chosen by hand *after* seeing the shipped model's weights on
 all three sets (so its held-out figures are not out of sample), and the k strongest shipped signals of a
-fit on the training sets alone (weight x spread), k = 3 ... 6.
+fit on the training sets alone (weight x spread), k = 3 ... 6, and with k chosen on the training sets.
 """
 
 from __future__ import annotations
@@ -92,6 +92,28 @@ def strongest(k: int, candidates: tuple[str, ...]):
     return choose
 
 
+def inner_k(candidates: tuple[str, ...], ks: tuple[int, ...] = (3, 4, 5, 6, 8)):
+    """A chooser that picks k for ``strongest`` on the training sets alone: the k whose models abstain
+    most on the held-out parts of ``inner_folds`` (each fold's signals chosen on its own training part,
+    at the best budget keeping every fold's false abstention within target; the smaller k on a tie)."""
+    ks = ks + (len(candidates),)
+
+    def recall(parts, k: int) -> float:
+        folds = fit.inner_folds(parts)
+        chosen = [strongest(k, candidates)([train]) for train, _ in folds]
+        best = -1.0
+        for budget in fit.BUDGETS:
+            held = [fit.scores(fit.fit(*train, budget, features=f), *test) for (train, test), f in zip(folds, chosen)]
+            if max(h["abstention.false_rate"] for h in held) <= fit.TARGET_FALSE:
+                best = max(best, float(np.mean([h["abstention.recall"] for h in held])))
+        return best
+
+    def choose(parts) -> tuple[str, ...]:
+        k = max(ks, key=lambda k: (recall(parts, k), -k))
+        return strongest(k, candidates)(parts)
+    return choose
+
+
 def held_out(data, features_for) -> str:
     held = []
     for name in data:
@@ -122,6 +144,7 @@ def main() -> None:
     print("hand-picked four (chosen after seeing all sets):", held_out(data, lambda parts: HAND_PICKED))
     for k in (3, 4, 5, 6):
         print(f"the {k} strongest shipped signals of each training fit:", held_out(data, strongest(k, fit.DEFAULT_FEATURES)))
+    print("k chosen by inner folds on the training sets:", held_out(data, inner_k(fit.DEFAULT_FEATURES)))
 
 
 if __name__ == "__main__":
