@@ -10,21 +10,12 @@ and false abstention of eval/fit_abstention.py's models with and without it (eac
 
 from __future__ import annotations
 
-import argparse
-import sys
-from pathlib import Path
+from signal_measure import held_out, load
 
-import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-import eval.fit_abstention as fit  # noqa: E402
-import rag  # noqa: E402
-from eval.dataset import load_set  # noqa: E402
-from eval.harness import index_for  # noqa: E402
-from rag.answer.answer_types import expected_kinds  # noqa: E402
-from rag.answer.composer import ANSWER_WINDOW, closeness  # noqa: E402
-from rag.answer.entities import answer_entities  # noqa: E402
+import eval.fit_abstention as fit
+from rag.answer.answer_types import expected_kinds
+from rag.answer.composer import ANSWER_WINDOW, closeness
+from rag.answer.entities import answer_entities
 
 EXTRA = ("answer_near", "answer_near_any")
 
@@ -41,38 +32,12 @@ def proximity(question: str, ranked, span) -> list[float]:
     return [near, near_any]
 
 
-def rows(name: str, index: Path) -> tuple[np.ndarray, np.ndarray]:
-    eval_set = load_set(name)
-    assistant = rag.Assistant.load(index_for(eval_set, index, progress=False))
-    x, y = [], []
-    for item in eval_set.items:
-        ranking = assistant.ranking(item.question, item.history, as_of=item.as_of)
-        signals = assistant.abstention_signals(item.question, item.history, as_of=item.as_of)
-        if ranking.sentences and signals is not None:
-            x.append([signals[f] for f in fit.FEATURES] + proximity(item.question, ranking.sentences, ranking.span))
-            y.append(int(item.answerable))
-    return np.array(x), np.array(y)
-
-
 def main() -> None:
-    from sklearn.metrics import roc_auc_score
-
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--index", action="append", required=True, help="SET=FOLDER, once per set")
-    args = parser.parse_args()
-    data = {name: rows(name, Path(folder)) for name, folder in (pair.split("=", 1) for pair in args.index)}
-    fit.FEATURES = fit.FEATURES + EXTRA  # the fitting code indexes rows by this tuple
-    for name, (x, y) in data.items():
-        print(name, {f: round(roc_auc_score(y, x[:, fit.FEATURES.index(f)]), 3) for f in EXTRA})
+    data = load(__doc__.splitlines()[0], EXTRA, lambda _, item, ranking: proximity(item.question, ranking.sentences, ranking.span),
+                EXTRA)
     for label, features in (("shipped signals", fit.DEFAULT_FEATURES), ("+ answer_near", fit.DEFAULT_FEATURES + EXTRA[:1]),
                             ("+ answer_near_any", fit.DEFAULT_FEATURES + EXTRA[1:])):
-        held = []
-        for name in data if len(data) > 1 else []:
-            model, budget = fit.fitted([data[n] for n in data if n != name], None, "", features)
-            s = fit.scores(model, *data[name])
-            held.append(f"{name} P {s['abstention.precision']:.2f} R {s['abstention.recall']:.2f} "
-                        f"F {s['abstention.false_rate']:.3f} (budget {budget})")
-        print(f"{label}: " + " | ".join(held))
+        print(f"{label}: " + held_out(data, lambda parts, features=features: features))
 
 
 if __name__ == "__main__":

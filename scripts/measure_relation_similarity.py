@@ -15,20 +15,13 @@ fit on the training sets alone (weight x spread), k = 3 ... 6, and with k chosen
 
 from __future__ import annotations
 
-import argparse
 import re
-import sys
-from pathlib import Path
 
 import numpy as np
+from signal_measure import held_out, load
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-import eval.fit_abstention as fit  # noqa: E402
-import rag  # noqa: E402
-from eval.dataset import load_set  # noqa: E402
-from eval.harness import index_for  # noqa: E402
-from rag.text.terms import names  # noqa: E402
+import eval.fit_abstention as fit
+from rag.text.terms import names
 
 EXTRA = ("relation_similarity",)
 HAND_PICKED = ("relation_similarity", "names_found", "answer_constraints", "relevance")
@@ -41,41 +34,35 @@ def without_names(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def rows(name: str, index: Path) -> tuple[np.ndarray, np.ndarray]:
-    eval_set = load_set(name)
-    assistant = rag.Assistant.load(index_for(eval_set, index, progress=False))
-    x, y = [], []
-    for item in eval_set.items:
-        ranking = assistant.ranking(item.question, item.history, as_of=item.as_of)
-        signals = assistant.abstention_signals(item.question, item.history, as_of=item.as_of)
-        if not ranking.sentences or signals is None:
-            continue
-        best = ranking.sentences[0]
-        relation = without_names(item.question) or item.question
-        vectors = assistant.embedder.encode([relation, best.text])
-        x.append([signals[f] for f in fit.FEATURES] + [float(vectors[0] @ vectors[1])])
-        y.append(int(item.answerable))
-    return np.array(x), np.array(y)
+def relation_similarity(assistant, item, ranking) -> list[float]:
+    """The best sentence's similarity to the question without its names and numbers."""
+    relation = without_names(item.question) or item.question
+    vectors = assistant.embedder.encode([relation, ranking.sentences[0].text])
+    return [float(vectors[0] @ vectors[1])]
+
+
+def best_recall(folds, feature_sets) -> float:
+    """The mean held-out recall of ``folds`` (``fit.inner_folds``), each fitted on its own signals of
+    ``feature_sets``, at the budget that abstains most while every fold's false abstention stays
+    within target (as ``fit.choose_max_false`` picks it); -1 when no budget does or nothing can be fitted."""
+    best = -1.0
+    for budget in fit.BUDGETS:
+        try:
+            held = [fit.scores(fit.fit(*train, budget, features=f), *test) for (train, test), f in zip(folds, feature_sets)]
+        except ValueError:  # every signal got a negative weight and was dropped: nothing to fit
+            return -1.0
+        if max(h["abstention.false_rate"] for h in held) <= fit.TARGET_FALSE:
+            best = max(best, float(np.mean([h["abstention.recall"] for h in held])))
+    return best
 
 
 def forward_selection(parts, candidates: tuple[str, ...], min_gain: float = 0.01) -> tuple[str, ...]:
-    """Signals added one at a time while the training sets' own held-out recall (``inner_folds``, at the
-    budget ``choose_max_false`` would pick) gains at least ``min_gain``."""
-    def recall(features):
-        folds = fit.inner_folds(parts)
-        best = -1.0
-        for budget in fit.BUDGETS:
-            try:
-                held = [fit.scores(fit.fit(*train, budget, features=features), *test) for train, test in folds]
-            except ValueError:  # every signal got a negative weight and was dropped: nothing to fit
-                return -1.0
-            if max(h["abstention.false_rate"] for h in held) <= fit.TARGET_FALSE:
-                best = max(best, float(np.mean([h["abstention.recall"] for h in held])))
-        return best
-
+    """Signals added one at a time while the training sets' own held-out recall (``best_recall`` over
+    ``inner_folds``) gains at least ``min_gain``."""
+    folds = fit.inner_folds(parts)
     chosen, best = (), -1.0
     while len(chosen) < len(candidates):
-        gain, feature = max((recall(chosen + (f,)), f) for f in candidates if f not in chosen)
+        gain, feature = max((best_recall(folds, [chosen + (f,)] * len(folds)), f) for f in candidates if f not in chosen)
         if gain < best + min_gain:
             break
         chosen, best = chosen + (feature,), gain
@@ -86,57 +73,30 @@ def strongest(k: int, candidates: tuple[str, ...]):
     """A chooser of the ``k`` signals with the largest weight x spread in a fit on the training sets alone."""
     def choose(parts) -> tuple[str, ...]:
         x, y = fit._stack(parts)
-        model = fit.fit(x, y, 0.03, features=candidates)
+        model = fit.fit(x, y, 0.03, features=candidates)  # the budget sets only the threshold, not the weights
         spread = {f: float(x[:, fit.FEATURES.index(f)].std()) for f in model.weights}
         return tuple(sorted(model.weights, key=lambda f: -model.weights[f] * spread[f])[:k])
     return choose
 
 
 def inner_k(candidates: tuple[str, ...], ks: tuple[int, ...] = (3, 4, 5, 6, 8)):
-    """A chooser that picks k for ``strongest`` on the training sets alone: the k whose models abstain
-    most on the held-out parts of ``inner_folds`` (each fold's signals chosen on its own training part,
-    at the best budget keeping every fold's false abstention within target; the smaller k on a tie)."""
+    """A chooser that picks k for ``strongest`` on the training sets alone: the k with the best
+    ``best_recall`` over ``inner_folds``, each fold's signals chosen on its own training part (the
+    smaller k on a tie)."""
     ks = ks + (len(candidates),)
 
-    def recall(parts, k: int) -> float:
-        folds = fit.inner_folds(parts)
-        chosen = [strongest(k, candidates)([train]) for train, _ in folds]
-        best = -1.0
-        for budget in fit.BUDGETS:
-            held = [fit.scores(fit.fit(*train, budget, features=f), *test) for (train, test), f in zip(folds, chosen)]
-            if max(h["abstention.false_rate"] for h in held) <= fit.TARGET_FALSE:
-                best = max(best, float(np.mean([h["abstention.recall"] for h in held])))
-        return best
+    def recall(folds, k: int) -> float:
+        return best_recall(folds, [strongest(k, candidates)([train]) for train, _ in folds])
 
     def choose(parts) -> tuple[str, ...]:
-        k = max(ks, key=lambda k: (recall(parts, k), -k))
+        folds = fit.inner_folds(parts)
+        k = max(ks, key=lambda k: (recall(folds, k), -k))
         return strongest(k, candidates)(parts)
     return choose
 
 
-def held_out(data, features_for) -> str:
-    held = []
-    for name in data:
-        parts = [data[n] for n in data if n != name]
-        features = features_for(parts)
-        budget = fit.choose_max_false(parts, features)
-        model = fit.fit(*fit._stack(parts), budget, features=features)
-        s = fit.scores(model, *data[name])
-        held.append(f"{name} P {s['abstention.precision']:.2f} R {s['abstention.recall']:.2f} "
-                    f"F {s['abstention.false_rate']:.3f} (budget {budget}, {len(model.weights)} signals)")
-    return " | ".join(held)
-
-
 def main() -> None:
-    from sklearn.metrics import roc_auc_score
-
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--index", action="append", required=True, help="SET=FOLDER, once per set")
-    args = parser.parse_args()
-    data = {name: rows(name, Path(folder)) for name, folder in (pair.split("=", 1) for pair in args.index)}
-    fit.FEATURES = fit.FEATURES + EXTRA  # the fitting code indexes rows by this tuple
-    for name, (x, y) in data.items():
-        print(name, {f: round(roc_auc_score(y, x[:, fit.FEATURES.index(f)]), 3) for f in ("sentence_similarity",) + EXTRA})
+    data = load(__doc__.splitlines()[0], EXTRA, relation_similarity, ("sentence_similarity",) + EXTRA)
     candidates = fit.DEFAULT_FEATURES + EXTRA
     print("shipped signals:", held_out(data, lambda parts: fit.DEFAULT_FEATURES))
     print("+ relation_similarity:", held_out(data, lambda parts: candidates))
